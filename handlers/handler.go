@@ -1,0 +1,92 @@
+// Package handlers is Leadlens's HTTP layer: routes.go lists every route and middleware; each
+// page or API resource has its own file. Handlers are methods on one Handler, which gets the
+// store and small interfaces (the collector's Refresher, …) from main.
+package handlers
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/leadlens/leadlens/static"
+	"github.com/leadlens/leadlens/store"
+	"github.com/leadlens/leadlens/views"
+)
+
+// Config holds the settings the HTTP layer needs.
+type Config struct {
+	// MaxBodyBytes bounds request bodies of the event API (413 beyond it).
+	MaxBodyBytes int64
+	// SecureCookies sets the Secure attribute on cookies (the public URL is https).
+	SecureCookies bool
+	// TrustProxy takes the client address from X-Forwarded-For / X-Real-IP.
+	TrustProxy bool
+	// BaseURL is the public URL, "" when unknown.
+	BaseURL string
+	// APIVersion is the configured Graph API version ("v21.0").
+	APIVersion string
+	// GraphURL is the configured Graph API base URL.
+	GraphURL string
+	// MetricsToken, when set, lets a scraper read /metrics with this bearer token.
+	MetricsToken string
+	// RequestTimeout bounds ordinary requests.
+	RequestTimeout time.Duration
+}
+
+// Deps is everything a Handler is built from.
+type Deps struct {
+	Store   *store.DB
+	Log     *slog.Logger
+	Now     func() time.Time
+	Version string
+	Config  Config
+}
+
+// Handler serves every route.
+type Handler struct {
+	db      *store.DB
+	log     *slog.Logger
+	now     func() time.Time
+	version string
+	cfg     Config
+	assets  *static.Assets
+}
+
+// New builds a Handler.
+func New(d Deps) *Handler {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Config.RequestTimeout == 0 {
+		d.Config.RequestTimeout = 60 * time.Second
+	}
+	if d.Config.MaxBodyBytes == 0 {
+		d.Config.MaxBodyBytes = 1 << 20
+	}
+	return &Handler{
+		db:      d.Store,
+		log:     d.Log,
+		now:     d.Now,
+		version: d.Version,
+		cfg:     d.Config,
+		assets:  &static.Assets{},
+	}
+}
+
+// page builds the layout data shared by every page.
+func (h *Handler) page(title string) views.Page {
+	return views.Page{
+		Title:   title,
+		Version: h.version,
+		Assets: views.Assets{
+			CSS:     h.assets.URL("css/app.css"),
+			Favicon: h.assets.URL("img/favicon.svg"),
+			Logo:    h.assets.URL("img/logo.svg"),
+			ECharts: h.assets.URL("vendor/echarts-5.6.0.min.js"),
+			Charts:  h.assets.URL("js/charts.js"),
+			HTMX:    h.assets.URL("vendor/htmx-2.0.11.min.js"),
+		},
+	}
+}
