@@ -92,6 +92,9 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	url := "http://" + displayAddr(ln.Addr())
 	fmt.Fprintf(a.out, "Leadlens %s listening on %s\n", version, url)
+	if n, err := a.db.CountUsers(ctx); err == nil && n == 0 {
+		fmt.Fprintf(a.out, "No users yet. Create the first admin:\n  leadlens users add --db %s --email you@example.com --role admin\n", a.cfg.DB)
+	}
 	a.log.Info("listening", slog.String("url", url), slog.String("db", a.cfg.DB))
 
 	errc := make(chan error, 1)

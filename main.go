@@ -64,6 +64,7 @@ func commands() map[string]command {
 		"demo":    {"the whole product on a simulated Graph API, with sample data", cmdDemo},
 		"migrate": {"apply database schema migrations", cmdMigrate},
 		"version": {"print the version", cmdVersion},
+		"users":   {"add or list people who sign in (users add --email E --role R [--client S])", cmdUsers},
 	}
 }
 

@@ -156,3 +156,38 @@ func TestUnknownCommandIsUsageError(t *testing.T) {
 		t.Fatalf("got %v, want a usage error", err)
 	}
 }
+
+func TestUsersAddGeneratesOrReadsPassword(t *testing.T) {
+	dir := t.TempDir()
+	getenv := func(k string) string {
+		return map[string]string{"LEADLENS_DB": filepath.Join(dir, "ll.db")}[k]
+	}
+	var out strings.Builder
+	err := runEnv(context.Background(), []string{"leadlens", "users", "add", "--email", "Ann@Example.com", "--role", "admin"},
+		env{getenv: getenv, stdin: strings.NewReader(""), stdout: &out, stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`password: \S{20}\n`).MatchString(out.String()) {
+		t.Fatalf("got %q, want a generated password printed once", out.String())
+	}
+	out.Reset()
+	err = runEnv(context.Background(), []string{"leadlens", "users", "add", "--email", "bo@example.com", "--role", "member"},
+		env{getenv: getenv, stdin: strings.NewReader("a-long-enough-password\n"), stdout: &out, stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "a-long-enough-password") || strings.Contains(out.String(), "password:") {
+		t.Fatalf("a password read from stdin was echoed: %q", out.String())
+	}
+	err = runEnv(context.Background(), []string{"leadlens", "users", "add", "--email", "v@example.com", "--role", "viewer"},
+		env{getenv: getenv, stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard})
+	if err == nil || !strings.Contains(err.Error(), "viewer must be given") {
+		t.Fatalf("viewer without client: got %v, want an error naming the missing client", err)
+	}
+	err = runEnv(context.Background(), []string{"leadlens", "users", "add", "--email", "s@example.com", "--role", "admin"},
+		env{getenv: getenv, stdin: strings.NewReader("short\n"), stdout: io.Discard, stderr: io.Discard})
+	if err == nil || !strings.Contains(err.Error(), "at least 10") {
+		t.Fatalf("short password: got %v, want a length error", err)
+	}
+}

@@ -5,7 +5,10 @@ package handlers
 
 import (
 	"log/slog"
+	"net/http"
 	"time"
+
+	"github.com/alexedwards/scs/v2"
 
 	"github.com/leadlens/leadlens/static"
 	"github.com/leadlens/leadlens/store"
@@ -49,6 +52,10 @@ type Handler struct {
 	version string
 	cfg     Config
 	assets  *static.Assets
+
+	sessions     *scs.SessionManager
+	loginIP      *keyedLimiter // every sign-in attempt, per client IP
+	loginAccount *keyedLimiter // failed sign-ins, per email
 }
 
 // New builds a Handler.
@@ -65,14 +72,22 @@ func New(d Deps) *Handler {
 	if d.Config.MaxBodyBytes == 0 {
 		d.Config.MaxBodyBytes = 1 << 20
 	}
-	return &Handler{
+	h := &Handler{
 		db:      d.Store,
 		log:     d.Log,
 		now:     d.Now,
 		version: d.Version,
 		cfg:     d.Config,
 		assets:  &static.Assets{},
+		// 10 attempts at once from one address, then one every 30 s.
+		loginIP: newKeyedLimiter(30*time.Second, 10, d.Now),
+		// 5 failures for one account, then one more every 2 minutes.
+		loginAccount: newKeyedLimiter(2*time.Minute, 5, d.Now),
 	}
+	h.sessions = newSessionManager(d.Store, d.Config.SecureCookies, func(w http.ResponseWriter, r *http.Request, err error) {
+		h.fail(w, r, err)
+	})
+	return h
 }
 
 // page builds the layout data shared by every page.

@@ -18,14 +18,24 @@ func (h *Handler) Routes() http.Handler {
 	}
 	r.Use(h.logRequests)
 	r.Use(h.recoverer)
+	r.Use(h.crossOrigin())
 
 	r.Get("/healthz", h.healthz)
 	r.Get("/readyz", h.readyz)
 	r.Handle("/static/*", h.staticFiles())
 
+	// Pages for people: sessions, sign-in.
 	r.Group(func(r chi.Router) {
 		r.Use(h.timeout(h.cfg.RequestTimeout))
-		r.Get("/", h.overview)
+		r.Use(h.identify)
+		r.Get("/login", h.loginForm)
+		r.Post("/login", h.login)
+		r.Post("/logout", h.logout)
+
+		r.Group(func(r chi.Router) {
+			r.Use(h.requireUser)
+			r.Get("/", h.overview)
+		})
 	})
 
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
@@ -35,4 +45,18 @@ func (h *Handler) Routes() http.Handler {
 		h.fail(w, r, &httpError{Status: http.StatusMethodNotAllowed, Title: "Method not allowed", Message: "This address does not accept " + r.Method + " requests."})
 	})
 	return r
+}
+
+// crossOrigin rejects state-changing requests a browser sends from another site (Go's
+// Sec-Fetch-Site / Origin check). Requests without those headers — bots calling the event API,
+// curl — are not browsers and pass.
+func (h *Handler) crossOrigin() func(http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	if h.cfg.BaseURL != "" {
+		_ = cop.AddTrustedOrigin(h.cfg.BaseURL)
+	}
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.fail(w, r, errForbidden("This request came from another site and was refused. Reload the page and try again."))
+	}))
+	return cop.Handler
 }
