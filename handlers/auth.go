@@ -97,9 +97,12 @@ func safeNext(next string) string {
 	return next
 }
 
-// clientIP is the caller's address for rate limiting (RealIP has rewritten RemoteAddr when a
-// trusted proxy is configured).
+// clientIP is the caller's address for rate limiting, as the client-IP middleware in Routes
+// decided it (the proxy's X-Forwarded-For entry only when a proxy is trusted).
 func clientIP(r *http.Request) string {
+	if ip := middleware.GetClientIP(r.Context()); ip != "" {
+		return ip
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr

@@ -44,7 +44,7 @@ func (h *Handler) logRequests(next http.Handler) http.Handler {
 			slog.Int("status", status),
 			slog.Int("bytes", ww.BytesWritten()),
 			slog.Duration("duration", h.now().Sub(start)),
-			slog.String("remote", r.RemoteAddr))
+			slog.String("remote", clientIP(r)))
 	})
 }
 

@@ -12,9 +12,12 @@ func (h *Handler) Routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID)
 	if h.cfg.TrustProxy {
-		// Only behind a proxy we run: otherwise any client could pick its own address and
-		// dodge the per-IP login limit.
-		r.Use(middleware.RealIP)
+		// Only behind one reverse proxy we run: the client is the entry that proxy appended
+		// (the last of X-Forwarded-For). Trusting the header otherwise would let any client
+		// pick its own address and dodge the per-IP sign-in limit.
+		r.Use(middleware.ClientIPFromXFFTrustedProxies(1))
+	} else {
+		r.Use(middleware.ClientIPFromRemoteAddr)
 	}
 	r.Use(h.logRequests)
 	r.Use(h.recoverer)
