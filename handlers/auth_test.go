@@ -151,3 +151,27 @@ func dumpTable(t *testing.T, db *store.DB, table string) string {
 	}
 	return s
 }
+
+func TestSecurityHeadersOnEveryAnswer(t *testing.T) {
+	e := newTestEnv(t)
+	for _, path := range []string{"/login", "/healthz", "/static/css/app.css", "/nope", "/"} {
+		resp, err := e.client().Get(e.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		csp := resp.Header.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
+			t.Errorf("%s: CSP %q, want script-src 'self' without unsafe-*", path, csp)
+		}
+		if got := resp.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("%s: X-Content-Type-Options %q, want nosniff", path, got)
+		}
+		if got := resp.Header.Get("Referrer-Policy"); got == "" {
+			t.Errorf("%s: no Referrer-Policy", path)
+		}
+		if got := resp.Header.Get("X-Frame-Options"); got != "DENY" {
+			t.Errorf("%s: X-Frame-Options %q, want DENY", path, got)
+		}
+	}
+}

@@ -21,6 +21,7 @@ func (h *Handler) Routes() http.Handler {
 	}
 	r.Use(h.logRequests)
 	r.Use(h.recoverer)
+	r.Use(h.securityHeaders)
 	r.Use(h.crossOrigin())
 
 	r.Get("/healthz", h.healthz)
