@@ -114,11 +114,26 @@ func (db *DB) AdAccount(ctx context.Context, id string) (AdAccount, error) {
 // UpdateAdAccountMeta records the account fields Meta reported.
 func (db *DB) UpdateAdAccountMeta(ctx context.Context, id, name, currency, timezone string) error {
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE ad_accounts SET name = ?, currency = ?, timezone_name = ? WHERE id = ?`, name, currency, timezone, id)
+		var oldTZ string
+		var clientID int64
+		err := tx.QueryRowContext(ctx, `SELECT timezone_name, client_id FROM ad_accounts WHERE id = ?`, id).Scan(&oldTZ, &clientID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
 		if err != nil {
 			return fmt.Errorf("store: update ad account: %w", err)
 		}
-		return mustAffect(res)
+		if _, err := tx.ExecContext(ctx, `UPDATE ad_accounts SET name = ?, currency = ?, timezone_name = ? WHERE id = ?`, name, currency, timezone, id); err != nil {
+			return fmt.Errorf("store: update ad account: %w", err)
+		}
+		// A client without a timezone of its own counts days in its first account's: when Meta
+		// first tells us (or changes) that timezone, events already logged move to the right day.
+		if oldTZ != timezone {
+			if _, err := rebucket(ctx, tx, clientID); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

@@ -234,12 +234,29 @@ func (db *DB) UpdateClient(ctx context.Context, id int64, u ClientUpdate) (Clien
 		if err := slugFree(ctx, tx, u.Slug, id); err != nil {
 			return err
 		}
+		var oldTZ string
+		err := tx.QueryRowContext(ctx, `SELECT timezone FROM clients WHERE id = ?`, id).Scan(&oldTZ)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("store: update client: %w", err)
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE clients SET name = ?, slug = ?, timezone = ?, lead_action_type = ?, brand_name = ?, updated_at = ?
 			WHERE id = ?`, u.Name, u.Slug, u.Timezone, u.LeadActionType, u.BrandName, FormatTime(db.now()), id)
 		if err != nil {
 			return fmt.Errorf("store: update client: %w", err)
 		}
-		return mustAffect(res)
+		if err := mustAffect(res); err != nil {
+			return err
+		}
+		// Event days are dates in the client's timezone: a new timezone moves them.
+		if oldTZ != u.Timezone {
+			if _, err := rebucket(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return Client{}, err

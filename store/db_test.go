@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"path/filepath"
 	"testing"
 	"time"
@@ -32,7 +33,8 @@ func TestMigrateEmptyThenIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatalf("first Migrate: %v", err)
 	}
-	if got, want := int64(len(applied)), LatestSchemaVersion(); got != want {
+	files, _ := fs.Glob(migrationFiles, "migrations/*.sql")
+	if got, want := len(applied), len(files); got != want {
 		t.Fatalf("first Migrate applied %d migrations, want %d", got, want)
 	}
 	if _, err := db.CreateClient(ctx, NewClient{Name: "Acme", AdAccounts: []string{"act_1"}}); err != nil {
