@@ -1,7 +1,9 @@
-// Leadlens chart bootstrap. Charts are server-built ECharts options placed in
-// <script type="application/json" data-chart-options> next to a <div data-chart>; this one static
-// script turns them into charts, so the Content-Security-Policy needs no inline script. Charts
-// fill their container and follow window resizes; htmx swaps re-run the initialisation.
+// Leadlens chart bootstrap. Charts are server-built ECharts options carried as JSON in the
+// data-chart-options attribute of a <div data-chart="ID"> (or, for older pages, in the
+// <script type="application/json" id="ID"> it names); this one static script turns them into
+// charts, so the Content-Security-Policy needs no inline script. The attribute survives htmx
+// swaps, which drop every <script> element under the page's allowScriptTags:false. Charts fill
+// their container and follow window resizes; htmx swaps re-run the initialisation.
 (function () {
   "use strict";
   var charts = [];
@@ -31,15 +33,34 @@
     return opts;
   }
 
+  // Charts whose element left the page (an htmx swap replaced it) are disposed, so their
+  // listeners and canvases do not pile up.
+  function prune() {
+    charts = charts.filter(function (c) {
+      if (c.isDisposed()) return false;
+      if (document.body.contains(c.getDom())) return true;
+      c.dispose();
+      return false;
+    });
+  }
+
+  var dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
+
   function init(root) {
     if (typeof echarts === "undefined") return;
+    prune();
     (root || document).querySelectorAll("[data-chart]").forEach(function (el) {
       if (el.dataset.chartReady === "1") return;
-      var src = document.getElementById(el.dataset.chart);
-      if (!src) return;
+      var raw = el.dataset.chartOptions;
+      if (raw == null) {
+        var src = document.getElementById(el.dataset.chart);
+        if (!src) return;
+        raw = src.textContent;
+      }
       var opts;
-      try { opts = JSON.parse(src.textContent); } catch (e) { el.textContent = "Chart data could not be read."; return; }
-      var chart = echarts.init(el, null, { renderer: "canvas" });
+      try { opts = JSON.parse(raw); } catch (e) { el.textContent = "Chart data could not be read."; return; }
+      if (dark && !opts.backgroundColor) opts.backgroundColor = "transparent";
+      var chart = echarts.init(el, dark ? "dark" : null, { renderer: "canvas" });
       chart.setOption(applyFormatters(opts));
       el.dataset.chartReady = "1";
       el.dataset.seriesCount = String((opts.series || []).length);
@@ -52,7 +73,7 @@
     if (pending) return;
     pending = setTimeout(function () {
       pending = null;
-      charts = charts.filter(function (c) { return !c.isDisposed() && document.body.contains(c.getDom()); });
+      prune();
       charts.forEach(function (c) { c.resize(); });
     }, 100);
   });
