@@ -10,6 +10,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/leadlens/leadlens/collector"
+	"github.com/leadlens/leadlens/events"
+	"github.com/leadlens/leadlens/forward"
 	"github.com/leadlens/leadlens/handlers"
 	"github.com/leadlens/leadlens/secret"
 	"github.com/leadlens/leadlens/store"
@@ -23,6 +26,17 @@ type app struct {
 	db  *store.DB
 	box *secret.Box
 	out io.Writer // where the URL and first-run hints are printed
+	// events is the event API's group-commit writer; closed after the HTTP server stops.
+	events *events.Batcher
+	// forwarder sends the outbox to Meta; stopped last, after its batch in flight.
+	forwarder *forward.Forwarder
+	// collector runs collection passes: on LEADLENS_SCHEDULE, and on demand.
+	collector *collector.Service
+	// metrics is /metrics: the HTTP layer's, the collector's and the forwarder's counters.
+	metrics *handlers.Metrics
+	// onListening, when set, runs once the server listens, before serve waits for shutdown
+	// (the demo's first collection, so /healthz answers during it).
+	onListening func(ctx context.Context, url string)
 }
 
 // openApp opens the database (migrating it) and the secret box.
@@ -39,7 +53,26 @@ func openApp(ctx context.Context, cfg config, stdout, stderr io.Writer) (*app, e
 	if err != nil {
 		return nil, err
 	}
-	return &app{cfg: cfg, log: log, now: time.Now, db: db, box: box, out: stdout}, nil
+	a := &app{cfg: cfg, log: log, now: time.Now, db: db, box: box, out: stdout}
+	a.events = events.NewBatcher(db, events.BatcherOptions{Log: log})
+	// Before the collector and the forwarder: they report to it (admin_wiring.go).
+	a.metrics = handlers.NewMetrics(db, a.now, log)
+	// A batch in flight at shutdown gets half the shutdown budget; the rest stays queued.
+	a.forwarder, err = forward.New(forward.Config{Store: db, Box: box, GraphURL: cfg.GraphURL,
+		APIVersion: cfg.APIVersion, Now: a.now, Log: log.With(slog.String("component", "forward")),
+		AppVersion: version, Grace: cfg.ShutdownTimeout / 2, Observer: forwardObserver(a.metrics)})
+	if err != nil {
+		_ = a.events.Close(context.Background())
+		db.Close()
+		return nil, err
+	}
+	// LEADLENS_SCHEDULE is checked here: a bad spec stops the program before it listens.
+	if a.collector, err = newCollector(cfg, db, box, log, cfg.Schedule, a.metrics); err != nil {
+		_ = a.events.Close(context.Background())
+		db.Close()
+		return nil, err
+	}
+	return a, nil
 }
 
 // openBox builds the token sealer from LEADLENS_SECRET, or from the key file beside the database.
@@ -51,6 +84,10 @@ func openBox(cfg config) (*secret.Box, error) {
 }
 
 func (a *app) close() {
+	// Normally already closed by serve; closing again is a no-op. Events go before the database.
+	if err := a.events.Close(context.Background()); err != nil {
+		a.log.Error("closing the event writer", slog.Any("err", err))
+	}
 	if err := a.db.Close(); err != nil {
 		a.log.Error("closing the database", slog.Any("err", err))
 	}
@@ -63,6 +100,16 @@ func (a *app) handler() *handlers.Handler {
 		Log:     a.log,
 		Now:     a.now,
 		Version: version,
+		Events:  a.events,
+		// Forwarding admin page: the forwarder's version rule and wake-up, the token sealer,
+		// the event-name table.
+		Forwarding:      a.forwarder,
+		Sealer:          a.box,
+		ForwardingNames: forwardingNames(),
+		// Admin console: "refresh now" and its progress, Meta connection tests, /metrics.
+		Refresher:  refresher{a.collector},
+		MetaTester: a.metaTester(),
+		Metrics:    a.metrics,
 		Config: handlers.Config{
 			MaxBodyBytes:  a.cfg.MaxBodyBytes,
 			SecureCookies: a.cfg.secureCookies(),
@@ -71,6 +118,8 @@ func (a *app) handler() *handlers.Handler {
 			APIVersion:    a.cfg.APIVersion,
 			GraphURL:      a.cfg.GraphURL,
 			MetricsToken:  a.cfg.MetricsToken,
+			EnvTokenSet:   a.cfg.AccessToken != "",
+			LookbackDays:  a.cfg.LookbackDays,
 		},
 	})
 }
@@ -96,9 +145,28 @@ func (a *app) serve(ctx context.Context) error {
 		fmt.Fprintf(a.out, "No users yet. Create the first admin:\n  leadlens users add --db %s --email you@example.com --role admin\n", a.cfg.DB)
 	}
 	a.log.Info("listening", slog.String("url", url), slog.String("db", a.cfg.DB))
+	// The collector settles what a dead process left (staging, 'running' runs), then schedules.
+	if err := a.collector.Start(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	defer func() { // after an early return; on shutdown it was stopped in order below
+		c, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+		defer cancel()
+		a.stopCollector(c)
+	}()
+
+	// The forwarder runs on its own context so that shutdown stops it last (STYLE habit 1).
+	fctx, stopForwarder := context.WithCancel(context.WithoutCancel(ctx))
+	forwarderDone := make(chan struct{})
+	go func() { defer close(forwarderDone); a.forwarder.Run(fctx) }()
+	defer func() { stopForwarder(); <-forwarderDone }() // Run returns within its grace
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if a.onListening != nil {
+		a.onListening(ctx, url)
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("http server: %w", err)
@@ -109,6 +177,22 @@ func (a *app) serve(ctx context.Context) error {
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		a.log.Warn("http shutdown did not finish in time", slog.Any("err", err))
+	}
+	// Then the collector: the pass in progress is cancelled, its open windows aborted and its
+	// run recorded cancelled, before the process goes.
+	a.stopCollector(sctx)
+	// Only now, with no request left to accept, flush the event writer: every event a bot was
+	// (or is about to be) answered 200 for is committed before the process ends.
+	if err := a.events.Close(sctx); err != nil {
+		a.log.Error("event writer did not finish in time", slog.Any("err", err))
+	}
+	// Last, the forwarder: it starts no new request and records the batch in flight; what it
+	// did not send stays in the outbox for the next start.
+	stopForwarder()
+	select {
+	case <-forwarderDone:
+	case <-sctx.Done():
+		a.log.Error("event forwarder did not finish in time; unsent events stay queued")
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("http server: %w", err)

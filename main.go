@@ -60,11 +60,17 @@ type command struct {
 // commands lists every subcommand; each lives in its own cmd_*.go file.
 func commands() map[string]command {
 	return map[string]command{
-		"serve":   {"run the dashboard, the event API and the scheduled collector", cmdServe},
-		"demo":    {"the whole product on a simulated Graph API, with sample data", cmdDemo},
-		"migrate": {"apply database schema migrations", cmdMigrate},
-		"version": {"print the version", cmdVersion},
-		"users":   {"add or list people who sign in (users add --email E --role R [--client S])", cmdUsers},
+		"serve":      {"run the dashboard, the event API and the scheduled collector", cmdServe},
+		"demo":       {"the whole product on a simulated Graph API, with sample data", cmdDemo},
+		"migrate":    {"apply database schema migrations", cmdMigrate},
+		"version":    {"print the version", cmdVersion},
+		"collect":    {"one collection run, summary on stdout (collect [--client S] [--account act_X] [--since D --until D])", cmdCollect},
+		"users":      {"add or list people who sign in (users add --email E --role R [--client S])", cmdUsers},
+		"clients":    {"add or list clients (clients add --name N --ad-account act_X [--page ID])", cmdClients},
+		"apikeys":    {"event API keys of a client (apikeys create|list|revoke --client S)", cmdAPIKeys},
+		"forwarding": {"forwarding of a client's events to Meta (forwarding set|status --client S)", cmdForwarding},
+		"export":     {"a client's daily numbers as CSV on stdout (export --client S --level L --since D --until D [--ctx-only])", cmdExport},
+		"sharelinks": {"read-only share links of a client's dashboard (sharelinks create|list|revoke --client S)", cmdShareLinks},
 	}
 }
 

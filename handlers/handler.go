@@ -31,8 +31,14 @@ type Config struct {
 	GraphURL string
 	// MetricsToken, when set, lets a scraper read /metrics with this bearer token.
 	MetricsToken string
+	// EnvTokenSet says META_ACCESS_TOKEN is set (the collector's last-resort token); the
+	// token itself never reaches the HTTP layer.
+	EnvTokenSet bool
 	// RequestTimeout bounds ordinary requests.
 	RequestTimeout time.Duration
+	// LookbackDays is how many days every collection re-reads because Meta restates them; the
+	// dashboard marks those days provisional (28 when 0).
+	LookbackDays int
 }
 
 // Deps is everything a Handler is built from.
@@ -42,6 +48,24 @@ type Deps struct {
 	Now     func() time.Time
 	Version string
 	Config  Config
+	// Events takes the event API's requests (the group-commit batcher); nil answers 503.
+	Events EventSink
+	// Forwarding is the event forwarder (the forwarding admin page's version rule and wake-up);
+	// nil when none runs in this process.
+	Forwarding Forwarding
+	// Sealer encrypts tokens entered on admin pages before they are stored (*secret.Box).
+	Sealer TokenSealer
+	// ForwardingNames is the forwarder's event-name table, shown on the forwarding page.
+	ForwardingNames []views.ForwardingMapping
+	// Refresher starts collection runs and reports their progress (the admin console's
+	// "refresh now"); nil when no collector runs in this process.
+	Refresher Refresher
+	// MetaTester tests Meta tokens against the Graph API (Admin → Meta connection); nil hides
+	// the tests' answers behind a message.
+	MetaTester MetaTester
+	// Metrics counts requests, runs, Graph calls and events for /metrics; nil counts nothing
+	// and /metrics answers 404.
+	Metrics *Metrics
 }
 
 // Handler serves every route.
@@ -52,10 +76,20 @@ type Handler struct {
 	version string
 	cfg     Config
 	assets  *static.Assets
+	events  EventSink
+
+	forwarding      Forwarding
+	sealer          TokenSealer
+	forwardingNames []views.ForwardingMapping
+
+	refresher  Refresher
+	metaTester MetaTester
+	metrics    *Metrics
 
 	sessions     *scs.SessionManager
 	loginIP      *keyedLimiter // every sign-in attempt, per client IP
 	loginAccount *keyedLimiter // failed sign-ins, per email
+	shareTries   *keyedLimiter // wrong share-link passwords, per link and client IP (share.go)
 }
 
 // New builds a Handler.
@@ -72,6 +106,9 @@ func New(d Deps) *Handler {
 	if d.Config.MaxBodyBytes == 0 {
 		d.Config.MaxBodyBytes = 1 << 20
 	}
+	if d.Config.LookbackDays == 0 {
+		d.Config.LookbackDays = 28
+	}
 	h := &Handler{
 		db:      d.Store,
 		log:     d.Log,
@@ -79,11 +116,24 @@ func New(d Deps) *Handler {
 		version: d.Version,
 		cfg:     d.Config,
 		assets:  &static.Assets{},
+		events:  d.Events,
+		// Forwarding admin page (admin_forwarding.go).
+		forwarding:      d.Forwarding,
+		sealer:          d.Sealer,
+		forwardingNames: d.ForwardingNames,
+		// Admin console (admin*.go) and /metrics (metrics.go).
+		refresher:  d.Refresher,
+		metaTester: d.MetaTester,
+		metrics:    d.Metrics,
 		// 10 attempts at once from one address, then one every 30 s.
 		loginIP: newKeyedLimiter(30*time.Second, 10, d.Now),
 		// 5 failures for one account, then one more every 2 minutes.
 		loginAccount: newKeyedLimiter(2*time.Minute, 5, d.Now),
+		// 5 wrong passwords for one share link from one address, then one more a minute.
+		shareTries: newKeyedLimiter(time.Minute, 5, d.Now),
 	}
+	// Count what the event API stores (metrics.go); the sink stays nil when there is none.
+	h.events = d.Metrics.countEvents(d.Events)
 	h.sessions = newSessionManager(d.Store, d.Config.SecureCookies, func(w http.ResponseWriter, r *http.Request, err error) {
 		h.fail(w, r, err)
 	})

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -34,7 +35,12 @@ func (h *Handler) logRequests(next http.Handler) http.Handler {
 			status = http.StatusOK
 		}
 		level := slog.LevelInfo
-		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || len(r.URL.Path) > 7 && r.URL.Path[:8] == "/static/" {
+		switch route := routePattern(r); {
+		case route == "/healthz" || route == "/readyz" || route == "/static/*":
+			level = slog.LevelDebug
+		case status < 400 && (strings.HasSuffix(route, "/page_activities") || route == "/api/v1/referrals"):
+			// Bots post many events a second: accepted ones are counted in /metrics, logging each
+			// at info would drown everything else. Rejections stay at info.
 			level = slog.LevelDebug
 		}
 		h.log.LogAttrs(r.Context(), level, "http",
