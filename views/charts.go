@@ -70,7 +70,8 @@ const (
 	colorLogged     = "#16a34a"
 	colorSpend      = "#d97706"
 	colorCPL        = "#b42318"
-	colorShade      = "rgba(160, 160, 160, 0.18)"
+	// provisionalOpacity lightens the bars of days Meta may still restate.
+	provisionalOpacity = 0.45
 )
 
 func baseOptions(title string) []charts.GlobalOpts {
@@ -85,7 +86,7 @@ func baseOptions(title string) []charts.GlobalOpts {
 }
 
 // LeadsChart draws attributed leads as bars and logged leads as a line per day, with the
-// provisional days shaded.
+// the provisional days drawn lighter.
 func LeadsChart(id string, d DailyLeads) Chart {
 	bar := charts.NewBar()
 	bar.SetGlobalOptions(append(baseOptions("Attributed vs logged leads per day"),
@@ -94,20 +95,16 @@ func LeadsChart(id string, d DailyLeads) Chart {
 		charts.WithColorsOpts(opts.Colors{colorAttributed, colorLogged}),
 	)...)
 	bar.SetXAxis(d.Dates)
+	// Provisional days are drawn as lighter bars rather than with a markArea: ECharts places a
+	// markArea over category bars a band or two off at some widths, which would mislabel days.
 	attributed := make([]opts.BarData, len(d.Attributed))
 	for i, v := range d.Attributed {
 		attributed[i] = opts.BarData{Value: v}
+		if d.ProvisionalFrom != "" && i < len(d.Dates) && d.Dates[i] >= d.ProvisionalFrom {
+			attributed[i].ItemStyle = &opts.ItemStyle{Opacity: opts.Float(provisionalOpacity)}
+		}
 	}
-	var shade []charts.SeriesOpts
-	if d.ProvisionalFrom != "" && len(d.Dates) > 0 {
-		shade = append(shade,
-			charts.WithMarkAreaData([]opts.MarkAreaData{{Name: "Provisional", XAxis: d.ProvisionalFrom}, {XAxis: d.Dates[len(d.Dates)-1]}}),
-			charts.WithMarkAreaStyleOpts(opts.MarkAreaStyle{
-				ItemStyle: &opts.ItemStyle{Color: colorShade},
-				Label:     &opts.Label{Show: opts.Bool(true), Position: "insideTop", Color: "#5d6778"},
-			}))
-	}
-	bar.AddSeries("Attributed (Meta)", attributed, shade...)
+	bar.AddSeries("Attributed (Meta)", attributed)
 	line := charts.NewLine()
 	logged := make([]opts.LineData, len(d.Logged))
 	for i, v := range d.Logged {
@@ -123,7 +120,7 @@ func LeadsChart(id string, d DailyLeads) Chart {
 	c := render(id, bar, "Attributed vs logged leads per day")
 	c.Summary = fmt.Sprintf("Bar and line chart over %d days: %d leads attributed by Meta (bars), %d logged by your bot (line).", len(d.Dates), a, l)
 	if d.ProvisionalFrom != "" {
-		c.Note = fmt.Sprintf("Shaded: days from %s on are provisional. Meta may still restate attributed leads for %d days after they happen; each sync re-reads them.",
+		c.Note = fmt.Sprintf("Lighter bars: days from %s on are provisional. Meta may still restate attributed leads for %d days after they happen; each sync re-reads them.",
 			d.ProvisionalFrom, d.LookbackDays)
 	}
 	return c

@@ -25,9 +25,12 @@ func TestLeadsChartShadesProvisionalDays(t *testing.T) {
 	if c.Series != 2 || len(series) != 2 {
 		t.Fatalf("series: got %d (%d in JSON), want 2", c.Series, len(series))
 	}
-	area := series[0].(map[string]any)["markArea"].(map[string]any)["data"].([]any)[0].([]any)
-	if from, to := area[0].(map[string]any)["xAxis"], area[1].(map[string]any)["xAxis"]; from != "2026-11-02" || to != "2026-11-03" {
-		t.Errorf("shaded: got %v..%v, want 2026-11-02..2026-11-03", from, to)
+	data := series[0].(map[string]any)["data"].([]any)
+	for i, want := range []bool{false, true, true} {
+		_, light := data[i].(map[string]any)["itemStyle"]
+		if light != want {
+			t.Errorf("bar %d drawn provisional: got %v, want %v", i, light, want)
+		}
 	}
 	if !strings.Contains(c.Note, "from 2026-11-02 on are provisional") || !strings.Contains(c.Summary, "6 leads attributed") {
 		t.Errorf("note %q / summary %q", c.Note, c.Summary)
