@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"sort"
 	"strings"
 	"syscall"
@@ -38,6 +39,9 @@ func main() {
 // errReported means the command already told the user what went wrong; main only sets the
 // exit status.
 var errReported = errors.New("reported")
+
+// subcommandsRE finds the list of subcommands a command group names in its usage error.
+var subcommandsRE = regexp.MustCompile(`\(([a-z, -]+)\)$`)
 
 // errHelp is returned by parseFlags for -h: the flag set printed its help, the exit is clean.
 var errHelp = errors.New("help shown")
@@ -93,10 +97,21 @@ func runEnv(ctx context.Context, args []string, e env) error {
 		return usagef("unknown command %q", args[1])
 	}
 	e.args = args[2:]
-	if err := cmd.run(ctx, e); !errors.Is(err, errHelp) {
-		return err
+	err := cmd.run(ctx, e)
+	if errors.Is(err, errHelp) {
+		return nil
 	}
-	return nil
+	// A command with subcommands (users, clients, …) asked for help before naming one: show
+	// what it does instead of "unknown subcommand".
+	if isUsage(err) && len(e.args) == 1 && (e.args[0] == "-h" || e.args[0] == "--help" || e.args[0] == "help") {
+		fmt.Fprintf(e.stdout, "leadlens %s: %s\n", args[1], cmd.summary)
+		if m := subcommandsRE.FindStringSubmatch(err.Error()); m != nil {
+			fmt.Fprintf(e.stdout, "Subcommands: %s\n", m[1])
+		}
+		fmt.Fprintf(e.stdout, "Run `leadlens %s <subcommand> -h` for a subcommand's flags.\n", args[1])
+		return nil
+	}
+	return err
 }
 
 func printUsage(w io.Writer) {

@@ -191,3 +191,14 @@ func TestUsersAddGeneratesOrReadsPassword(t *testing.T) {
 		t.Fatalf("short password: got %v, want a length error", err)
 	}
 }
+
+func TestCommandGroupHelp(t *testing.T) {
+	for _, group := range []string{"users", "clients", "apikeys", "sharelinks", "forwarding"} {
+		var out strings.Builder
+		err := runEnv(context.Background(), []string{"leadlens", group, "-h"},
+			env{getenv: func(string) string { return "" }, stdin: strings.NewReader(""), stdout: &out, stderr: io.Discard})
+		if err != nil || !strings.Contains(out.String(), "Subcommands: ") || strings.Contains(out.String(), "unknown") {
+			t.Errorf("%s -h: got %v and %q, want help listing the subcommands", group, err, out.String())
+		}
+	}
+}
