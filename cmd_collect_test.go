@@ -126,7 +126,7 @@ func TestDemoCollectsBeforeReady(t *testing.T) {
 	done := make(chan error, 1)
 	envm := map[string]string{"LEADLENS_ADDR": "127.0.0.1:0", "LEADLENS_LOG_LEVEL": "warn"}
 	go func() {
-		err := run(ctx, []string{"leadlens", "demo", "--db", dbPath}, func(k string) string { return envm[k] }, pw, io.Discard)
+		err := run(ctx, []string{"leadlens", "demo", "--db", dbPath, "--bot-days", "3"}, func(k string) string { return envm[k] }, pw, io.Discard)
 		pw.CloseWithError(io.EOF)
 		done <- err
 	}()
@@ -141,7 +141,8 @@ func TestDemoCollectsBeforeReady(t *testing.T) {
 	}()
 	var before []string
 	var url string
-	timeout := time.After(30 * time.Second)
+	// Bounded generously: CI runs this under the race detector on two cores.
+	timeout := time.After(120 * time.Second)
 	for url == "" {
 		select {
 		case l, ok := <-lines:
@@ -153,7 +154,7 @@ func TestDemoCollectsBeforeReady(t *testing.T) {
 			}
 			before = append(before, l)
 		case <-timeout:
-			t.Fatalf("demo not ready within 30s:\n%s", strings.Join(before, "\n"))
+			t.Fatalf("demo not ready within 120s:\n%s", strings.Join(before, "\n"))
 		}
 	}
 	go func() {
@@ -197,6 +198,10 @@ func TestDemoCollectsBeforeReady(t *testing.T) {
 					t.Errorf("demo account %s (%s): no %s rows collected", a.ID, slug, lv)
 				}
 			}
+		}
+		// --bot-days 3: the bot traffic went through the real event API into the store.
+		if evs, err := db.LeadEvents(context.Background(), c.ID, 5); err != nil || len(evs) == 0 {
+			t.Errorf("demo client %s: logged events after three days of bot traffic: got %d (%v), want some", slug, len(evs), err)
 		}
 		slices.Sort(got)
 		if strings.Join(got, ",") != currencies {

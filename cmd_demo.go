@@ -19,9 +19,13 @@ func cmdDemo(ctx context.Context, e env) error {
 	var cfg config
 	fs := newFlagSet("demo", e.stderr)
 	finish := registerCommon(fs, e.getenv, &cfg)
+	botDays := fs.Int("bot-days", 60, "days of simulated bot traffic (leads, referrals) posted through the event API before the demo is ready; 0 for none")
 	dbSet := e.getenv("LEADLENS_DB") != ""
 	if err := parseFlags(fs, e.args); err != nil {
 		return err
+	}
+	if *botDays < 0 || *botDays > 400 {
+		return usagef("demo: --bot-days %d is out of range; use 0 (no bot traffic) to 400", *botDays)
 	}
 	if !dbSet && !flagGiven(fs, "db") {
 		dir, err := os.MkdirTemp("", "leadlens-demo-")
@@ -65,11 +69,13 @@ func cmdDemo(ctx context.Context, e env) error {
 		if ctx.Err() != nil {
 			return
 		}
-		fmt.Fprintln(a.out, "Logging bot traffic through the event API (lead_submitted, referrals)…")
-		if n, err := demoBotTraffic(ctx, a, sim, url, 60); err != nil {
-			fmt.Fprintf(a.out, "Bot traffic stopped after %d requests: %v\n", n, err)
-		} else {
-			fmt.Fprintf(a.out, "  %d bot requests logged\n", n)
+		if *botDays > 0 {
+			fmt.Fprintf(a.out, "Logging %d days of bot traffic through the event API (lead_submitted, referrals)…\n", *botDays)
+			if n, err := demoBotTraffic(ctx, a, sim, url, *botDays); err != nil {
+				fmt.Fprintf(a.out, "Bot traffic stopped after %d requests: %v\n", n, err)
+			} else {
+				fmt.Fprintf(a.out, "  %d bot requests logged\n", n)
+			}
 		}
 		if ctx.Err() != nil {
 			return
