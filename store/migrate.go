@@ -13,8 +13,24 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// ErrSchemaTooNew means the database was migrated by a newer Leadlens than this binary.
-var ErrSchemaTooNew = errors.New("store: the database was written by a newer Leadlens; upgrade the binary (or restore a backup made by this version)")
+// ErrSchemaTooNew means the database was migrated by a newer Leadlens than this binary;
+// errors.As gives the *SchemaTooNewError with the file and both versions.
+var ErrSchemaTooNew = errors.New("store: the database's schema is newer than this Leadlens")
+
+// SchemaTooNewError names a database newer than this binary and both versions.
+type SchemaTooNewError struct {
+	Path            string
+	Version, Latest int64
+}
+
+// Error is one line: the file, both versions and what to do.
+func (e *SchemaTooNewError) Error() string {
+	return fmt.Sprintf("%s has schema version %d, newer than this Leadlens binary knows (up to %d); use the newer Leadlens binary with it, or restore a backup made by this version",
+		e.Path, e.Version, e.Latest)
+}
+
+// Is makes errors.Is(err, ErrSchemaTooNew) true.
+func (e *SchemaTooNewError) Is(target error) bool { return target == ErrSchemaTooNew }
 
 func (db *DB) provider() (*goose.Provider, error) {
 	sub, err := fs.Sub(migrationFiles, "migrations")
@@ -86,22 +102,12 @@ func LatestSchemaVersion() int64 {
 // checkNotNewer refuses a database whose recorded schema is ahead of this binary. It reads the
 // version table directly so it works before goose has created anything.
 func (db *DB) checkNotNewer(ctx context.Context) error {
-	var exists int
-	err := db.w.QueryRowContext(ctx,
-		`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&exists)
+	v, err := schemaVersionOf(ctx, db.w)
 	if err != nil {
-		return fmt.Errorf("store: read schema version: %w", err)
-	}
-	if exists == 0 {
-		return nil
-	}
-	var v int64
-	if err := db.w.QueryRowContext(ctx,
-		`SELECT coalesce(max(version_id), 0) FROM schema_migrations WHERE is_applied`).Scan(&v); err != nil {
-		return fmt.Errorf("store: read schema version: %w", err)
+		return err
 	}
 	if latest := LatestSchemaVersion(); v > latest {
-		return fmt.Errorf("%w (database schema %d, this binary knows up to %d)", ErrSchemaTooNew, v, latest)
+		return &SchemaTooNewError{Path: db.path, Version: v, Latest: latest}
 	}
 	return nil
 }
