@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/leadlens/leadlens/backup"
 	"github.com/leadlens/leadlens/collector"
 	"github.com/leadlens/leadlens/events"
 	"github.com/leadlens/leadlens/forward"
@@ -25,13 +26,18 @@ type app struct {
 	now func() time.Time
 	db  *store.DB
 	box *secret.Box
-	out io.Writer // where the URL and first-run hints are printed
+	// lock is the database's lock, held from before it is opened until after it is closed:
+	// one server per database, and restore/migrate refuse while it is held.
+	lock *store.Lock
+	out  io.Writer // where the URL and first-run hints are printed
 	// events is the event API's group-commit writer; closed after the HTTP server stops.
 	events *events.Batcher
 	// forwarder sends the outbox to Meta; stopped last, after its batch in flight.
 	forwarder *forward.Forwarder
 	// collector runs collection passes: on LEADLENS_SCHEDULE, and on demand.
 	collector *collector.Service
+	// backups makes scheduled backups (LEADLENS_BACKUP_SCHEDULE; nothing when it is empty).
+	backups *backup.Scheduler
 	// metrics is /metrics: the HTTP layer's, the collector's and the forwarder's counters.
 	metrics *handlers.Metrics
 	// onListening, when set, runs once the server listens, before serve waits for shutdown
@@ -39,7 +45,8 @@ type app struct {
 	onListening func(ctx context.Context, url string)
 }
 
-// openApp opens the database (migrating it) and the secret box.
+// openApp takes the database's lock, opens the database (migrating it) and the secret box.
+// Everything a person can get wrong is checked before the database is touched.
 func openApp(ctx context.Context, cfg config, stdout, stderr io.Writer) (*app, error) {
 	log := newLogger(&cfg, stderr)
 	if err := dbDirExists(cfg.DB); err != nil {
@@ -49,12 +56,28 @@ func openApp(ctx context.Context, cfg config, stdout, stderr io.Writer) (*app, e
 	if err != nil {
 		return nil, err
 	}
-	db, err := store.Open(ctx, cfg.DB, store.Options{})
+	if cfg.BackupSchedule != "" {
+		if err := backup.PrepareDir(cfg.BackupDir); err != nil {
+			return nil, err
+		}
+	}
+	lock, err := store.LockDatabase(cfg.DB, "serve")
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: log, now: time.Now, db: db, box: box, out: stdout}
+	db, err := store.Open(ctx, cfg.DB, store.Options{})
+	if err != nil {
+		lock.Release()
+		return nil, err
+	}
+	a := &app{cfg: cfg, log: log, now: time.Now, db: db, box: box, lock: lock, out: stdout}
 	a.events = events.NewBatcher(db, events.BatcherOptions{Log: log})
+	fail := func(err error) (*app, error) {
+		_ = a.events.Close(context.Background())
+		db.Close()
+		lock.Release()
+		return nil, err
+	}
 	// Before the collector and the forwarder: they report to it (admin_wiring.go).
 	a.metrics = handlers.NewMetrics(db, a.now, log)
 	// A batch in flight at shutdown gets half the shutdown budget; the rest stays queued.
@@ -62,25 +85,31 @@ func openApp(ctx context.Context, cfg config, stdout, stderr io.Writer) (*app, e
 		APIVersion: cfg.APIVersion, Now: a.now, Log: log.With(slog.String("component", "forward")),
 		AppVersion: version, Grace: cfg.ShutdownTimeout / 2, Observer: forwardObserver(a.metrics)})
 	if err != nil {
-		_ = a.events.Close(context.Background())
-		db.Close()
-		return nil, err
+		return fail(err)
 	}
-	// LEADLENS_SCHEDULE is checked here: a bad spec stops the program before it listens.
 	if a.collector, err = newCollector(cfg, db, box, log, cfg.Schedule, a.metrics); err != nil {
-		_ = a.events.Close(context.Background())
-		db.Close()
-		return nil, err
+		return fail(err)
+	}
+	a.backups, err = backup.New(backup.Config{Store: db, Dir: cfg.BackupDir, Keep: cfg.BackupKeep, Schedule: cfg.BackupSchedule,
+		Log: log.With(slog.String("component", "backup")), Now: a.now})
+	if err != nil {
+		return fail(err)
 	}
 	return a, nil
 }
 
-// openBox builds the token sealer from LEADLENS_SECRET, or from the key file beside the database.
+// openBox builds the token sealer from LEADLENS_SECRET, or from the key file (LEADLENS_KEY_FILE,
+// by default beside the database). A key file problem is one line naming the setting and the fix.
 func openBox(cfg config) (*secret.Box, error) {
 	if cfg.Secret != "" {
 		return secret.NewBox(cfg.Secret)
 	}
-	return secret.LoadOrCreateKeyFile(cfg.KeyFile)
+	box, err := secret.LoadOrCreateKeyFile(cfg.KeyFile)
+	var kf *secret.KeyFileError
+	if errors.As(err, &kf) {
+		return nil, fmt.Errorf("LEADLENS_KEY_FILE %s %s; %s", kf.Path, kf.Problem, kf.Fix)
+	}
+	return box, err
 }
 
 func (a *app) close() {
@@ -90,6 +119,10 @@ func (a *app) close() {
 	}
 	if err := a.db.Close(); err != nil {
 		a.log.Error("closing the database", slog.Any("err", err))
+	}
+	// Only with the database closed may another server (or a restore) have it.
+	if err := a.lock.Release(); err != nil {
+		a.log.Error("releasing the database lock", slog.Any("err", err))
 	}
 }
 
@@ -120,6 +153,10 @@ func (a *app) handler() *handlers.Handler {
 			MetricsToken:  a.cfg.MetricsToken,
 			EnvTokenSet:   a.cfg.AccessToken != "",
 			LookbackDays:  a.cfg.LookbackDays,
+			// /admin lists the latest backups and says how they are scheduled.
+			BackupSchedule: a.cfg.BackupSchedule,
+			BackupDir:      a.cfg.BackupDir,
+			BackupKeep:     a.cfg.BackupKeep,
 		},
 	})
 }
@@ -129,7 +166,7 @@ func (a *app) handler() *handlers.Handler {
 func (a *app) serve(ctx context.Context) error {
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("LEADLENS_ADDR %q: cannot listen: %w", a.cfg.Addr, err)
+		return fmt.Errorf("LEADLENS_ADDR %q: cannot listen (%v); choose a free port, or stop the program that uses it", a.cfg.Addr, errors.Unwrap(err))
 	}
 	h := a.handler()
 	srv := &http.Server{
@@ -154,7 +191,12 @@ func (a *app) serve(ctx context.Context) error {
 		c, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 		defer cancel()
 		a.stopCollector(c)
+		a.stopBackups(c)
 	}()
+	if err := a.backups.Start(); err != nil {
+		ln.Close()
+		return err
+	}
 
 	// The forwarder runs on its own context so that shutdown stops it last (STYLE habit 1).
 	fctx, stopForwarder := context.WithCancel(context.WithoutCancel(ctx))
@@ -179,8 +221,11 @@ func (a *app) serve(ctx context.Context) error {
 		a.log.Warn("http shutdown did not finish in time", slog.Any("err", err))
 	}
 	// Then the collector: the pass in progress is cancelled, its open windows aborted and its
-	// run recorded cancelled, before the process goes.
+	// run recorded cancelled, before the process goes. A backup in progress ends too (its
+	// temporary file removed, recorded failed); it only reads, so its place in the order is
+	// only that it ends before the database closes.
 	a.stopCollector(sctx)
+	a.stopBackups(sctx)
 	// Only now, with no request left to accept, flush the event writer: every event a bot was
 	// (or is about to be) answered 200 for is committed before the process ends.
 	if err := a.events.Close(sctx); err != nil {
@@ -199,6 +244,13 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	a.log.Info("stopped")
 	return nil
+}
+
+// stopBackups ends the backup schedule and a backup in progress.
+func (a *app) stopBackups(ctx context.Context) {
+	if err := a.backups.Stop(ctx); err != nil {
+		a.log.Error("backup did not stop in time", slog.Any("err", err))
+	}
 }
 
 // displayAddr turns a listener address into something a browser can open.

@@ -40,6 +40,12 @@ func cmdMigrate(ctx context.Context, e env) error {
 	if err := dbDirExists(cfg.DB); err != nil {
 		return err
 	}
+	// Never under a running server: a newer binary's schema would change beneath the older one.
+	lock, err := store.LockDatabase(cfg.DB, "migrate")
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	db, err := store.Open(ctx, cfg.DB, store.Options{NoMigrate: true})
 	if err != nil {
 		return err

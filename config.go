@@ -14,6 +14,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/leadlens/leadlens/backup"
+	"github.com/leadlens/leadlens/collector"
+	"github.com/leadlens/leadlens/secret"
 )
 
 // config is every setting, parsed once from flags with LEADLENS_*/META_* environment defaults.
@@ -21,7 +25,7 @@ type config struct {
 	Addr            string
 	DB              string
 	Secret          string // LEADLENS_SECRET; never logged
-	KeyFile         string // used when Secret is empty; generated beside the database
+	KeyFile         string // LEADLENS_KEY_FILE, used when Secret is empty; generated beside the database
 	GraphURL        string
 	APIVersion      string
 	AccessToken     string // META_ACCESS_TOKEN; never logged
@@ -35,6 +39,13 @@ type config struct {
 	MetricsToken    string // bearer token that may scrape /metrics; never logged
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
+	// Scheduled backups in serve: off while BackupSchedule is empty.
+	BackupSchedule string
+	BackupDir      string // default: "backups" beside the database
+	BackupKeep     int
+	// TZ is the process's TZ environment variable, checked because Go quietly falls back to
+	// UTC on a name it does not know (and the cron schedules follow the local zone).
+	TZ string
 }
 
 // usageError marks bad command-line usage: main exits 2 for it.
@@ -84,10 +95,15 @@ func registerCommon(fs *flag.FlagSet, getenv func(string) string, c *config) fun
 	trust := fs.String("trust-proxy", e.str("LEADLENS_TRUST_PROXY", "false"), "trust X-Forwarded-For from a reverse proxy (LEADLENS_TRUST_PROXY)")
 	maxBody := fs.String("max-body-bytes", e.str("LEADLENS_MAX_BODY_BYTES", "1048576"), "largest event API request body (LEADLENS_MAX_BODY_BYTES)")
 	shutdown := fs.String("shutdown-timeout", e.str("LEADLENS_SHUTDOWN_TIMEOUT", "30s"), "how long shutdown waits for in-flight work (LEADLENS_SHUTDOWN_TIMEOUT)")
+	fs.StringVar(&c.KeyFile, "key-file", e.str("LEADLENS_KEY_FILE", ""), "key file sealing stored Meta tokens when LEADLENS_SECRET is unset; default leadlens.key beside the database (LEADLENS_KEY_FILE)")
+	fs.StringVar(&c.BackupSchedule, "backup-schedule", e.str("LEADLENS_BACKUP_SCHEDULE", ""), "cron spec of scheduled backups in serve, e.g. \"30 3 * * *\"; empty: none (LEADLENS_BACKUP_SCHEDULE)")
+	fs.StringVar(&c.BackupDir, "backup-dir", e.str("LEADLENS_BACKUP_DIR", ""), "directory of scheduled backups; default backups beside the database (LEADLENS_BACKUP_DIR)")
+	keep := fs.String("backup-keep", e.str("LEADLENS_BACKUP_KEEP", strconv.Itoa(backup.DefaultKeep)), "scheduled backups kept, newest first (LEADLENS_BACKUP_KEEP)")
 	// Secrets come from the environment only: a flag would show in `ps` and shell history.
 	c.Secret = getenv("LEADLENS_SECRET")
 	c.AccessToken = strings.TrimSpace(getenv("META_ACCESS_TOKEN"))
 	c.MetricsToken = strings.TrimSpace(getenv("LEADLENS_METRICS_TOKEN"))
+	c.TZ = getenv("TZ")
 	return func() error {
 		var err error
 		if c.LookbackDays, err = intSetting("LEADLENS_LOOKBACK_DAYS", *lookback, 1, 400); err != nil {
@@ -101,6 +117,9 @@ func registerCommon(fs *flag.FlagSet, getenv func(string) string, c *config) fun
 			return err
 		}
 		c.MaxBodyBytes = int64(mb)
+		if c.BackupKeep, err = intSetting("LEADLENS_BACKUP_KEEP", *keep, 1, 1000); err != nil {
+			return err
+		}
 		if c.ShutdownTimeout, err = time.ParseDuration(*shutdown); err != nil || c.ShutdownTimeout <= 0 {
 			return fmt.Errorf("LEADLENS_SHUTDOWN_TIMEOUT %q is not a duration; use e.g. 30s", *shutdown)
 		}
@@ -115,6 +134,9 @@ func registerCommon(fs *flag.FlagSet, getenv func(string) string, c *config) fun
 		}
 		if c.KeyFile == "" {
 			c.KeyFile = filepath.Join(filepath.Dir(c.DB), "leadlens.key")
+		}
+		if c.BackupDir == "" {
+			c.BackupDir = filepath.Join(filepath.Dir(c.DB), "backups")
 		}
 		return c.check()
 	}
@@ -155,7 +177,7 @@ func (c *config) check() error {
 		return fmt.Errorf("META_GRAPH_URL %q contains a version; remove it and set META_API_VERSION instead", c.GraphURL)
 	}
 	c.GraphURL = strings.TrimRight(c.GraphURL, "/")
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil || !validPort(port) {
 		return fmt.Errorf("LEADLENS_ADDR %q is not host:port; use e.g. localhost:8080 or :8080", c.Addr)
 	}
 	if c.BaseURL != "" {
@@ -164,6 +186,52 @@ func (c *config) check() error {
 			return fmt.Errorf("LEADLENS_BASE_URL %q is not an http(s) URL; use e.g. https://leads.example.com", c.BaseURL)
 		}
 		c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	}
+	// The schedules are parsed here, so a typo stops every command at once, not only serve
+	// when it starts its scheduler.
+	if err := collector.ValidateSchedule(c.Schedule); err != nil {
+		return err
+	}
+	if c.BackupSchedule != "" {
+		if err := backup.ValidateSchedule(c.BackupSchedule); err != nil {
+			return err
+		}
+	}
+	if err := checkTZ(c.TZ); err != nil {
+		return err
+	}
+	if c.Secret != "" {
+		if _, err := secret.NewBox(c.Secret); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validPort accepts a port number (0 picks a free one) or a service name the system knows.
+func validPort(port string) bool {
+	if n, err := strconv.Atoi(port); err == nil {
+		return n >= 0 && n <= 65535
+	}
+	_, err := net.LookupPort("tcp", port)
+	return err == nil
+}
+
+// checkTZ checks the TZ environment variable the way Go reads it (":" prefix, a name under the
+// system's zoneinfo, or an absolute file), since Go would silently use UTC instead.
+func checkTZ(tz string) error {
+	if tz == "" {
+		return nil
+	}
+	name := strings.TrimPrefix(tz, ":")
+	var err error
+	if filepath.IsAbs(name) {
+		_, err = os.Stat(name)
+	} else {
+		_, err = time.LoadLocation(name)
+	}
+	if err != nil {
+		return fmt.Errorf("TZ %q is not a timezone; use an IANA name such as Europe/Berlin or UTC, or unset it to use the system's", tz)
 	}
 	return nil
 }

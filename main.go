@@ -75,6 +75,9 @@ func commands() map[string]command {
 		"forwarding": {"forwarding of a client's events to Meta (forwarding set|status --client S)", cmdForwarding},
 		"export":     {"a client's daily numbers as CSV on stdout (export --client S --level L --since D --until D [--ctx-only])", cmdExport},
 		"sharelinks": {"read-only share links of a client's dashboard (sharelinks create|list|revoke --client S)", cmdShareLinks},
+		"backup":     {"a consistent copy of the database, also while serve runs (backup [--to FILE] [--force])", cmdBackup},
+		"restore":    {"put a backup in place of the database, keeping the old one (restore --from FILE); stop serve first", cmdRestore},
+		"doctor":     {"check the configuration, database, key, Meta token, syncs and backups; ok/warn/fail each", cmdDoctor},
 	}
 }
 

@@ -55,8 +55,22 @@ func newBox(key []byte) (*Box, error) {
 	return &Box{aead: aead}, nil
 }
 
+// KeyFileError is a key file that cannot be used: what is wrong with it and the fix, so the
+// caller can name its setting.
+type KeyFileError struct {
+	Path    string
+	Problem string // e.g. "has mode -rw-r--r--"
+	Fix     string // e.g. "run `chmod 600 …`"
+}
+
+// Error is one line: the file, the problem, the fix.
+func (e *KeyFileError) Error() string {
+	return fmt.Sprintf("secret: key file %s %s; %s", e.Path, e.Problem, e.Fix)
+}
+
 // LoadOrCreateKeyFile reads the key file at path, creating it (0600, 32 random bytes, hex) when
 // absent. A key file readable by group or others is refused: it guards every stored Meta token.
+// Problems with the file are *KeyFileError.
 func LoadOrCreateKeyFile(path string) (*Box, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -66,7 +80,8 @@ func LoadOrCreateKeyFile(path string) (*Box, error) {
 		}
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
-			return nil, fmt.Errorf("secret: create key file %s: %w", path, err)
+			return nil, &KeyFileError{Path: path, Problem: fmt.Sprintf("cannot be created (%v)", unwrapPath(err)),
+				Fix: "make its directory writable by the user Leadlens runs as, or set LEADLENS_SECRET"}
 		}
 		if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
 			f.Close()
@@ -82,16 +97,27 @@ func LoadOrCreateKeyFile(path string) (*Box, error) {
 		return newBox(key)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("secret: read key file %s: %w (set LEADLENS_SECRET or fix the file's permissions)", path, err)
+		return nil, &KeyFileError{Path: path, Problem: fmt.Sprintf("cannot be read (%v)", unwrapPath(err)),
+			Fix: "make it a file readable by the user Leadlens runs as (chmod 600, owned by that user), or set LEADLENS_SECRET"}
 	}
 	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("secret: key file %s has mode %v; run `chmod 600 %s`", path, fi.Mode().Perm(), path)
+		return nil, &KeyFileError{Path: path, Problem: fmt.Sprintf("has mode %v", fi.Mode().Perm()), Fix: fmt.Sprintf("run `chmod 600 %s`", path)}
 	}
 	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
 	if err != nil || len(key) != 32 {
-		return nil, fmt.Errorf("secret: key file %s does not hold a 64-hex-digit key", path)
+		return nil, &KeyFileError{Path: path, Problem: "does not hold a 64-hex-digit key",
+			Fix: "restore it from your backup of the key (a new key cannot open the tokens already stored), or remove it to have a new one generated and enter the Meta tokens again"}
 	}
 	return newBox(key)
+}
+
+// unwrapPath is the reason of a file error without the path the message already names.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // Seal encrypts plaintext; the result is safe to store.
