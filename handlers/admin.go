@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
 
@@ -174,7 +176,52 @@ func (h *Handler) adminIndex(w http.ResponseWriter, r *http.Request) {
 	for _, run := range runs {
 		v.LastRuns = append(v.LastRuns, h.runRow(run, names))
 	}
+	if v.Backups, err = h.backupPanel(r); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if rows := v.Backups.Rows; len(rows) > 0 && rows[0].Status == store.BackupFailed {
+		v.Attention = append(v.Attention, views.AdminNotice{Kind: "bad", Href: "#backups-h", TestID: "notice-backup",
+			Text: "The latest backup failed", Details: rows[0].Error})
+	}
 	h.render(w, r, http.StatusOK, views.AdminIndexPage(p, v))
+}
+
+// backupPanel lists the latest backups recorded in the database.
+func (h *Handler) backupPanel(r *http.Request) (views.BackupPanel, error) {
+	var b views.BackupPanel
+	if h.cfg.BackupSchedule != "" {
+		b.Schedule = fmt.Sprintf("%s into %s, keeping the newest %d", h.cfg.BackupSchedule, h.cfg.BackupDir, h.cfg.BackupKeep)
+	}
+	recs, err := h.db.Backups(r.Context(), 5)
+	if err != nil {
+		return b, err
+	}
+	for _, rec := range recs {
+		row := views.BackupRow{Started: stampTime(rec.StartedAt), Duration: rec.Duration().Round(time.Millisecond).String(),
+			Status: rec.Status, Badge: "ok", Trigger: rec.Trigger, Path: rec.Path, Error: truncateText(rec.Error, 300),
+			TestID: "backup-" + strconv.FormatInt(rec.ID, 10)}
+		if rec.Status == store.BackupSucceeded {
+			row.Size = byteSize(rec.SizeBytes)
+		} else {
+			row.Badge = "bad"
+		}
+		b.Rows = append(b.Rows, row)
+	}
+	return b, nil
+}
+
+// byteSize renders a file size for people: 512 B, 3.4 MB.
+func byteSize(n int64) string {
+	if n < 1000 {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	f, units := float64(n)/1000, "kMGTPE"
+	i := 0
+	for ; f >= 1000 && i < len(units)-1; i++ {
+		f /= 1000
+	}
+	return fmt.Sprintf("%.1f %cB", f, units[i])
 }
 
 // clientNotices adds what needs attention about client c: accounts never synced or failing,

@@ -39,6 +39,11 @@ type Config struct {
 	// LookbackDays is how many days every collection re-reads because Meta restates them; the
 	// dashboard marks those days provisional (28 when 0).
 	LookbackDays int
+	// BackupSchedule, BackupDir and BackupKeep describe scheduled backups on /admin
+	// (LEADLENS_BACKUP_*); an empty schedule means none.
+	BackupSchedule string
+	BackupDir      string
+	BackupKeep     int
 }
 
 // Deps is everything a Handler is built from.

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,11 +27,13 @@ var (
 	descStalest = prometheus.NewDesc("leadlens_collector_stalest_success_age_seconds",
 		"Seconds since the last successful sync of the ad account synced longest ago (absent before the first).", nil, nil)
 	descScrape = prometheus.NewDesc("leadlens_store_scrape_error", "1 when the state gauges could not be read from the database.", nil, nil)
+	descBackup = prometheus.NewDesc("leadlens_backup_last_success_timestamp_seconds",
+		"Unix time the latest successful backup started (absent before the first); alert when it is too old.", nil, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (g *storeGauges) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descClients, descAccounts, descOutbox, descNewest, descStalest, descScrape} {
+	for _, d := range []*prometheus.Desc{descClients, descAccounts, descOutbox, descNewest, descStalest, descScrape, descBackup} {
 		ch <- d
 	}
 }
@@ -100,6 +103,13 @@ func (g *storeGauges) collect(ctx context.Context, ch chan<- prometheus.Metric) 
 	}
 	for _, s := range store.OutboxStatuses {
 		ch <- prometheus.MustNewConstMetric(descOutbox, prometheus.GaugeValue, float64(counts[s]), s)
+	}
+	last, err := g.db.LastSuccessfulBackup(ctx)
+	switch {
+	case err == nil:
+		ch <- prometheus.MustNewConstMetric(descBackup, prometheus.GaugeValue, float64(last.StartedAt.UnixMilli())/1000)
+	case !errors.Is(err, store.ErrNotFound):
+		return err
 	}
 	return nil
 }

@@ -50,6 +50,27 @@ type AdminIndex struct {
 	Current   *RunProgress // the run in progress; nil when idle
 	Refresh   RefreshForm
 	LastRuns  []RunRow
+	Backups   BackupPanel
+}
+
+// BackupPanel is the latest backups on /admin and how they are scheduled.
+type BackupPanel struct {
+	// Schedule says when serve makes backups, where and how many it keeps; "" when it does not.
+	Schedule string
+	Rows     []BackupRow
+}
+
+// BackupRow is one recorded backup, newest first.
+type BackupRow struct {
+	Started  string
+	Duration string
+	Size     string
+	Status   string
+	Badge    string // ok or bad
+	Trigger  string
+	Path     string
+	Error    string
+	TestID   string
 }
 
 // AdminNotice is one line of "needs attention".
