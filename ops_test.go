@@ -430,3 +430,61 @@ func mkdir(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 }
+
+// TestServeSchedulesBackupsAndRefusesRestore runs serve with a backup every second, keeping two:
+// the backups appear in the directory and in the database (the admin page's list), the oldest
+// are pruned, and restore and migrate refuse while the server holds the database.
+func TestServeSchedulesBackupsAndRefusesRestore(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "leadlens.db")
+	backups := filepath.Join(dir, "backups")
+	envm := map[string]string{"LEADLENS_DB": dbPath, "LEADLENS_ADDR": "127.0.0.1:0", "LEADLENS_LOG_LEVEL": "warn",
+		"LEADLENS_BACKUP_SCHEDULE": "@every 1s", "LEADLENS_BACKUP_DIR": backups, "LEADLENS_BACKUP_KEEP": "2"}
+	_, stop, _ := startRun(t, []string{"serve"}, envm)
+
+	live, err := store.Open(context.Background(), dbPath, store.Options{NoMigrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	waitFor(t, 30*time.Second, "three scheduled backups recorded", func() bool {
+		recs, err := live.Backups(context.Background(), 10)
+		return err == nil && len(recs) >= 3
+	})
+	recs, err := live.Backups(context.Background(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if r.Status != store.BackupSucceeded || r.SizeBytes <= 0 || r.Trigger != store.BackupTriggerSchedule {
+			t.Errorf("scheduled backup %+v: want succeeded, a size and trigger %q", r, store.BackupTriggerSchedule)
+		}
+	}
+	// Pruning runs after each backup; give the newest one's prune a moment.
+	waitFor(t, 10*time.Second, "the backup directory pruned to 2 files", func() bool {
+		files, _ := filepath.Glob(filepath.Join(backups, "leadlens-*.db"))
+		return len(files) == 2
+	})
+
+	// Beside the running server, restore and migrate refuse and say why.
+	env := func(k string) string { return envm[k] }
+	err = run(context.Background(), []string{"leadlens", "restore", "--from", recs[0].Path}, env, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "stop it first") {
+		t.Errorf("restore while serve runs: got %v, want a refusal saying to stop the server first", err)
+	}
+	err = run(context.Background(), []string{"leadlens", "migrate"}, env, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "stop it first") {
+		t.Errorf("migrate while serve runs: got %v, want a refusal saying to stop the server first", err)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("serve after shutdown: %v", err)
+	}
+	// With the server gone, the same restore goes through.
+	var out strings.Builder
+	if err := run(context.Background(), []string{"leadlens", "restore", "--from", recs[0].Path}, env, &out, io.Discard); err != nil {
+		t.Fatalf("restore after the server stopped: %v", err)
+	}
+	if !strings.Contains(out.String(), "kept as") {
+		t.Errorf("restore output: got %q, want where the replaced database is kept", out.String())
+	}
+}
