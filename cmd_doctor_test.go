@@ -276,6 +276,21 @@ func TestDoctorDatabaseProblems(t *testing.T) {
 	checks, out, _ = s.doctor(t)
 	wantCheck(t, checks, out, "database", checkFail, "junk.db cannot be opened as a SQLite database", "file is not a database", "restore the latest good backup")
 
+	// A database a newer Leadlens migrated.
+	newer := filepath.Join(s.dir, "newer.db")
+	writeFile(t, newer, string(good), 0o600)
+	raw, err := sql.Open("sqlite", "file:"+newer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`INSERT INTO schema_migrations (version_id, is_applied) VALUES (?, 1)`, store.LatestSchemaVersion()+1); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	s.env["LEADLENS_DB"] = newer
+	checks, out, _ = s.doctor(t)
+	wantCheck(t, checks, out, "database", checkFail, "newer than this Leadlens binary knows", "use the newer Leadlens binary")
+
 	// A copy whose clients table is damaged: it opens, and the integrity check finds it.
 	damaged := filepath.Join(s.dir, "damaged.db")
 	writeFile(t, damaged, string(good), 0o600)
