@@ -36,10 +36,15 @@ type doctor struct {
 	cfg    config
 	now    time.Time
 	checks []doctorCheck
+	// damaged: the database failed its integrity check, so what it holds is not checked
+	// further (every read of it could fail for that one reason).
+	damaged bool
 }
 
+// add records a check; its detail is kept on one line, whatever an error quoted in it holds.
 func (d *doctor) add(status, name, format string, args ...any) {
-	d.checks = append(d.checks, doctorCheck{status, name, fmt.Sprintf(format, args...)})
+	detail := strings.Join(strings.Fields(fmt.Sprintf(format, args...)), " ")
+	d.checks = append(d.checks, doctorCheck{status, name, detail})
 }
 
 func cmdDoctor(ctx context.Context, e env) error {
@@ -62,7 +67,10 @@ func cmdDoctor(ctx context.Context, e env) error {
 		d.add(checkOK, "config", "settings valid; database %s, Graph API %s %s", cfg.DB, cfg.GraphURL, cfg.APIVersion)
 	}
 	box := d.checkKey()
-	if db := d.checkDatabase(ctx); db != nil {
+	if db := d.checkDatabase(ctx); db != nil && d.damaged {
+		db.Close()
+		d.add(checkWarn, "contents", "tokens, Meta, syncs, forwarding and backups not checked: the database is damaged")
+	} else if db != nil {
 		defer db.Close()
 		d.checkTokens(ctx, db, box)
 		if cfgErr == nil {
@@ -115,6 +123,10 @@ func (d *doctor) checkKey() *secret.Box {
 		d.add(checkWarn, "key", "LEADLENS_KEY_FILE %s does not exist yet; serve creates it at its first start (back it up with the database)", d.cfg.KeyFile)
 		return nil
 	}
+	if err == nil && !fi.Mode().IsRegular() {
+		d.add(checkFail, "key", "LEADLENS_KEY_FILE %s is not a file (%s); point LEADLENS_KEY_FILE at the key file, or unset it to use leadlens.key beside the database", d.cfg.KeyFile, fileKind(fi))
+		return nil
+	}
 	if err == nil && fi.Mode().Perm()&0o077 != 0 {
 		d.add(checkFail, "key", "LEADLENS_KEY_FILE %s has mode %v; run `chmod 600 %s`", d.cfg.KeyFile, fi.Mode().Perm(), d.cfg.KeyFile)
 		return nil
@@ -133,8 +145,15 @@ func (d *doctor) checkKey() *secret.Box {
 func (d *doctor) checkDatabase(ctx context.Context) *store.DB {
 	path := d.cfg.DB
 	fi, err := os.Stat(path)
-	if err != nil {
+	switch {
+	case errors.Is(err, os.ErrNotExist):
 		d.add(checkFail, "database", "LEADLENS_DB %s does not exist; start leadlens serve to create it, or restore a backup (leadlens restore --from FILE)", path)
+		return nil
+	case err != nil:
+		d.add(checkFail, "database", "LEADLENS_DB %s cannot be read (%v); make it readable by the user Leadlens runs as", path, errors.Unwrap(err))
+		return nil
+	case !fi.Mode().IsRegular():
+		d.add(checkFail, "database", "LEADLENS_DB %s is not a file (%s); point LEADLENS_DB at the database file", path, fileKind(fi))
 		return nil
 	}
 	if h, err := store.LockHolder(path); err == nil && h != nil {
@@ -143,8 +162,18 @@ func (d *doctor) checkDatabase(ctx context.Context) *store.DB {
 		d.add(checkOK, "server", "no Leadlens server holds the database now")
 	}
 	db, err := store.Open(ctx, path, store.Options{NoMigrate: true})
+	if errors.Is(err, store.ErrSchemaTooNew) {
+		d.add(checkFail, "database", "%v", err) // names the file, both versions and what to do
+		return nil
+	}
 	if err != nil {
-		d.add(checkFail, "database", "%v", err)
+		// store's error repeats the path; SQLite's own words ("file is not a database") say
+		// what is wrong.
+		cause := err
+		if u := errors.Unwrap(err); u != nil {
+			cause = u
+		}
+		d.add(checkFail, "database", "LEADLENS_DB %s cannot be opened as a SQLite database (%v); if it is damaged, restore the latest good backup (leadlens restore --from FILE)", path, cause)
 		return nil
 	}
 	cur, latest, err := db.SchemaVersion(ctx)
@@ -161,8 +190,15 @@ func (d *doctor) checkDatabase(ctx context.Context) *store.DB {
 	switch {
 	case err != nil:
 		d.add(checkFail, "integrity", "%v; restore the latest good backup (leadlens restore --from FILE)", err)
+		d.damaged = true
 	case len(problems) > 0:
-		d.add(checkFail, "integrity", "SQLite's integrity check found: %s; restore the latest good backup (leadlens restore --from FILE)", strings.Join(problems, "; "))
+		shown := problems
+		more := ""
+		if len(shown) > 3 {
+			shown, more = shown[:3], fmt.Sprintf(" and %d more", len(problems)-3)
+		}
+		d.add(checkFail, "integrity", "SQLite's integrity check found: %s%s; restore the latest good backup (leadlens restore --from FILE)", strings.Join(shown, "; "), more)
+		d.damaged = true
 	default:
 		d.add(checkOK, "integrity", "integrity_check ok (%s)", time.Since(start).Round(time.Millisecond))
 	}
@@ -172,6 +208,18 @@ func (d *doctor) checkDatabase(ctx context.Context) *store.DB {
 	}
 	d.add(checkOK, "size", "%s (write-ahead log %s)", humanBytes(fi.Size()), humanBytes(wal))
 	return db
+}
+
+// fileKind names what a path is when it is not a regular file.
+func fileKind(fi os.FileInfo) string {
+	switch {
+	case fi.IsDir():
+		return "a directory"
+	case fi.Mode()&os.ModeSymlink != 0:
+		return "a symbolic link"
+	default:
+		return "mode " + fi.Mode().String()
+	}
 }
 
 func holderName(h string) string {

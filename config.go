@@ -106,18 +106,18 @@ func registerCommon(fs *flag.FlagSet, getenv func(string) string, c *config) fun
 	c.TZ = getenv("TZ")
 	return func() error {
 		var err error
-		if c.LookbackDays, err = intSetting("LEADLENS_LOOKBACK_DAYS", *lookback, 1, 400); err != nil {
+		if c.LookbackDays, err = intSetting("LEADLENS_LOOKBACK_DAYS", *lookback, 1, 400, 28); err != nil {
 			return err
 		}
-		if c.BackfillDays, err = intSetting("LEADLENS_BACKFILL_DAYS", *backfill, 1, 37*31); err != nil {
+		if c.BackfillDays, err = intSetting("LEADLENS_BACKFILL_DAYS", *backfill, 1, 37*31, 90); err != nil {
 			return err
 		}
-		mb, err := intSetting("LEADLENS_MAX_BODY_BYTES", *maxBody, 1024, 64<<20)
+		mb, err := intSetting("LEADLENS_MAX_BODY_BYTES", *maxBody, 1024, 64<<20, 1048576)
 		if err != nil {
 			return err
 		}
 		c.MaxBodyBytes = int64(mb)
-		if c.BackupKeep, err = intSetting("LEADLENS_BACKUP_KEEP", *keep, 1, 1000); err != nil {
+		if c.BackupKeep, err = intSetting("LEADLENS_BACKUP_KEEP", *keep, 1, 1000, backup.DefaultKeep); err != nil {
 			return err
 		}
 		if c.ShutdownTimeout, err = time.ParseDuration(*shutdown); err != nil || c.ShutdownTimeout <= 0 {
@@ -142,10 +142,11 @@ func registerCommon(fs *flag.FlagSet, getenv func(string) string, c *config) fun
 	}
 }
 
-func intSetting(name, v string, lo, hi int) (int, error) {
+// intSetting parses a whole-number setting; its error gives the range and an example value.
+func intSetting(name, v string, lo, hi, example int) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(v))
 	if err != nil || n < lo || n > hi {
-		return 0, fmt.Errorf("%s %q must be a whole number from %d to %d", name, v, lo, hi)
+		return 0, fmt.Errorf("%s %q must be a whole number from %d to %d; use e.g. %d", name, v, lo, hi, example)
 	}
 	return n, nil
 }
@@ -177,8 +178,12 @@ func (c *config) check() error {
 		return fmt.Errorf("META_GRAPH_URL %q contains a version; remove it and set META_API_VERSION instead", c.GraphURL)
 	}
 	c.GraphURL = strings.TrimRight(c.GraphURL, "/")
-	if _, port, err := net.SplitHostPort(c.Addr); err != nil || !validPort(port) {
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
 		return fmt.Errorf("LEADLENS_ADDR %q is not host:port; use e.g. localhost:8080 or :8080", c.Addr)
+	}
+	if !validPort(port) {
+		return fmt.Errorf("LEADLENS_ADDR %q: port %q is not a number from 0 to 65535; use e.g. %s", c.Addr, port, net.JoinHostPort(host, "8080"))
 	}
 	if c.BaseURL != "" {
 		b, err := url.Parse(c.BaseURL)
@@ -226,7 +231,11 @@ func checkTZ(tz string) error {
 	name := strings.TrimPrefix(tz, ":")
 	var err error
 	if filepath.IsAbs(name) {
-		_, err = os.Stat(name)
+		// Go reads the file as zoneinfo data; any other file means UTC, silently.
+		var b []byte
+		if b, err = os.ReadFile(name); err == nil {
+			_, err = time.LoadLocationFromTZData(filepath.Base(name), b)
+		}
 	} else {
 		_, err = time.LoadLocation(name)
 	}

@@ -89,8 +89,16 @@ func integrityProblems(ctx context.Context, q queryer, max int) ([]string, error
 		if err := rows.Scan(&s); err != nil {
 			return nil, wrapSQLite("integrity check", err)
 		}
-		if s != "ok" {
-			out = append(out, s)
+		if s == "ok" {
+			continue
+		}
+		// One finding can span lines ("*** in database main ***\nTree 4 page 4 …"); messages
+		// that list them must stay one line.
+		for _, line := range strings.Split(s, "\n") {
+			// "*** in database main ***" only heads the findings of the one database there is.
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "*** in database") {
+				out = append(out, line)
+			}
 		}
 	}
 	if err := rows.Err(); err != nil {
