@@ -53,6 +53,16 @@ var upgradeFixture = []struct {
 		 leads_grouped, leads_all, conversations_started, actions, fetched_at)
 		 VALUES ('101', 'adset', '2026-03-01', 's1', 'c1', 's1', 14350000, 185, 9, 2, 2, 4,
 		 '{"lead":2,"onsite_conversion.lead_grouped":2,"onsite_conversion.messaging_conversation_started_7d":4}', '2026-03-02T10:00:00.000Z')`}},
+	{"insights_cum", []string{
+		`INSERT INTO insights_cum (object_id, level, account_id, date, spend_micros, impressions, clicks, conversations_started,
+		 leads_grouped, leads_all, leads_pixel, first_replies, messaging_connections)
+		 VALUES ('101', 'account', '101', '2026-03-01', 14350000, 185, 9, 4, 2, 2, 0, 3, 5)`,
+		`INSERT INTO insights_cum (object_id, level, account_id, date, spend_micros, impressions, clicks, conversations_started,
+		 leads_grouped, leads_all, leads_pixel, first_replies, messaging_connections)
+		 VALUES ('c1', 'campaign', '101', '2026-03-01', 14350000, 185, 9, 4, 2, 2, 0, 0, 0)`,
+		`INSERT INTO insights_cum (object_id, level, account_id, date, spend_micros, impressions, clicks, conversations_started,
+		 leads_grouped, leads_all, leads_pixel, first_replies, messaging_connections)
+		 VALUES ('s1', 'adset', '101', '2026-03-01', 14350000, 185, 9, 4, 2, 2, 0, 0, 0)`}},
 	{"insight_days", []string{
 		`INSERT INTO insight_days (account_id, level, date, fetched_at, run_id) VALUES ('101', 'account', '2026-03-01', '2026-03-02T10:00:00.000Z', 1)`,
 		`INSERT INTO insight_days (account_id, level, date, fetched_at, run_id) VALUES ('101', 'campaign', '2026-03-01', '2026-03-02T10:00:00.000Z', 1)`,
@@ -236,6 +246,8 @@ func TestUpgradeFromEveryVersion(t *testing.T) {
 				}
 			}
 			checkReadPaths(t, db)
+			// Derived tables are rebuilt from the rows they derive from.
+			checkRunningTotals(t, db, fmt.Sprintf("after upgrading from %d", v))
 		})
 	}
 }
