@@ -240,7 +240,7 @@ type dayAgg struct {
 }
 
 // readDays reads a scope's level-independent numbers per date: insights by date and currency,
-// logged leads by day.
+// logged leads by day (loggedDays).
 func readDays(ctx context.Context, tx *sql.Tx, s factScope) (map[string]*dayAgg, error) {
 	out := map[string]*dayAgg{}
 	get := func(date string) *dayAgg {
@@ -280,22 +280,12 @@ func readDays(ctx context.Context, tx *sql.Tx, s factScope) (map[string]*dayAgg,
 		return nil, fmt.Errorf("store: dashboard days: %w", err)
 	}
 	rows.Close()
-	lq, la := loggedByDay(s)
-	lrows, err := tx.QueryContext(ctx, lq, la...)
+	logged, err := loggedDays(ctx, tx, s)
 	if err != nil {
-		return nil, fmt.Errorf("store: dashboard logged days: %w", err)
+		return nil, err
 	}
-	defer lrows.Close()
-	for lrows.Next() {
-		var date string
-		var n int64
-		if err := lrows.Scan(&date, &n); err != nil {
-			return nil, fmt.Errorf("store: dashboard logged days: %w", err)
-		}
+	for date, n := range logged {
 		get(date).logged += n
-	}
-	if err := lrows.Err(); err != nil {
-		return nil, fmt.Errorf("store: dashboard logged days: %w", err)
 	}
 	return out, nil
 }

@@ -168,10 +168,59 @@ func loggedEvents(s factScope) (string, []any) {
 	return q, args
 }
 
-// loggedByDay counts the logged leads of a view per day.
+// loggedByDay counts the logged leads of a view per day from the events themselves: the
+// reference for loggedCountsByDay.
 func loggedByDay(s factScope) (string, []any) {
 	where, args := loggedEvents(s)
 	return `SELECT e.event_day, count(*) FROM lead_events e WHERE ` + where + ` GROUP BY e.event_day`, args
+}
+
+// loggedTotal counts the logged leads of a view from the events, without grouping: what the
+// counts read by loggedCountsByDay must add up to.
+func loggedTotal(s factScope) (string, []any) {
+	where, args := loggedEvents(s)
+	return `SELECT count(*) FROM lead_events e WHERE ` + where, args
+}
+
+// loggedCountsByDay reads the logged leads of a view per day from the counts the lead_events
+// triggers keep (migration 00006): one row per day, or in a drill-down one per ad of the
+// campaign and day.
+func loggedCountsByDay(s factScope) (string, []any) {
+	if s.campaignID != "" {
+		return `SELECT l.event_day, SUM(l.n) FROM ads d CROSS JOIN lead_counts l
+			WHERE d.campaign_id = ? AND d.account_id IN ` + clientAccounts + `
+			AND l.client_id = ? AND l.ad_id = d.id AND l.event_day BETWEEN ? AND ?
+			GROUP BY l.event_day`, []any{s.campaignID, s.clientID, s.clientID, s.since, s.until}
+	}
+	return `SELECT event_day, n FROM lead_day_counts WHERE client_id = ? AND event_day BETWEEN ? AND ?`,
+		[]any{s.clientID, s.since, s.until}
+}
+
+// loggedCountsByObject reads the attributed logged leads of a view per object at its level
+// from the counts per ad, driven from the client's ads in (account, campaign, ad set) order so
+// the groups follow the loop and need no sort: each ad's days are one range of lead_counts.
+// Only ads that are known, of the client's accounts and — in a CTX-only view — of a CTX
+// campaign count, as in loggedFact; what is not attributed is the period's total minus these.
+func loggedCountsByObject(s factScope) (string, []any) {
+	cols, group := "d.account_id, '', ''", "d.account_id"
+	switch s.level {
+	case "campaign":
+		cols, group = "d.account_id, d.campaign_id, ''", "d.account_id, d.campaign_id"
+	case "adset":
+		cols, group = "d.account_id, d.campaign_id, d.adset_id", "d.account_id, d.campaign_id, d.adset_id"
+	}
+	q := `SELECT ` + cols + `, SUM(l.n) FROM ads d CROSS JOIN lead_counts l
+		WHERE d.account_id IN ` + clientAccounts
+	args := []any{s.clientID}
+	switch {
+	case s.campaignID != "":
+		q += ` AND d.campaign_id = ?`
+		args = append(args, s.campaignID)
+	case s.ctxOnly:
+		q += ` AND d.campaign_id IN (SELECT id FROM campaigns WHERE is_ctx = 1)`
+	}
+	return q + ` AND l.client_id = ? AND l.ad_id = d.id AND l.event_day BETWEEN ? AND ?
+		GROUP BY ` + group, append(args, s.clientID, s.since, s.until)
 }
 
 // loggedFact selects the logged side, counted per ad first (so each ad is resolved once), then

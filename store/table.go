@@ -28,7 +28,7 @@ func tableRows(ctx context.Context, tx *sql.Tx, s factScope, status ClientStatus
 		iq, ia := insightsRows(s)
 		return referenceRows(ctx, tx, s, iq, ia)
 	}
-	logged, err := loggedByObject(ctx, tx, s)
+	logged, err := loggedByObject(ctx, tx, s, want.LoggedLeads)
 	if err != nil {
 		return nil, err
 	}
@@ -144,32 +144,6 @@ func covers(rows []ObjectRow, want Totals) bool {
 		}
 	}
 	return true
-}
-
-// loggedByObject counts a view's logged leads per object at its level (the empty key holds the
-// unattributed ones).
-func loggedByObject(ctx context.Context, tx *sql.Tx, s factScope) (map[objectKey]int64, error) {
-	s.byDate = false
-	lq, la := loggedFact(s)
-	rs, err := tx.QueryContext(ctx, `SELECT account_id, campaign_id, adset_id, SUM(logged) FROM (`+lq+`) l
-		GROUP BY account_id, campaign_id, adset_id`, la...)
-	if err != nil {
-		return nil, fmt.Errorf("store: dashboard logged rows: %w", err)
-	}
-	defer rs.Close()
-	out := map[objectKey]int64{}
-	for rs.Next() {
-		var k objectKey
-		var n int64
-		if err := rs.Scan(&k.account, &k.campaign, &k.adset, &n); err != nil {
-			return nil, fmt.Errorf("store: dashboard logged rows: %w", err)
-		}
-		out[k] += n
-	}
-	if err := rs.Err(); err != nil {
-		return nil, fmt.Errorf("store: dashboard logged rows: %w", err)
-	}
-	return out, nil
 }
 
 // loggedOnlyRows builds the rows of objects that have logged leads but no delivery, naming them
