@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -139,75 +140,90 @@ func (db *DB) Dashboard(ctx context.Context, q DashboardQuery) (Dashboard, error
 	}
 	base := factScope{clientID: q.ClientID, level: q.Level, ctxOnly: q.CTXOnly && q.CampaignID == "",
 		campaignID: q.CampaignID, since: q.Since, until: q.Until, leadCol: col}
+	base.ctxDays = base.ctxOnly
 	err = db.readTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		if out.Status, err = clientStatus(ctx, tx, q.ClientID); err != nil {
-			return err
+		out, err = readView(ctx, tx, q, base, topN)
+		if errors.Is(err, errRecheck) {
+			// The derived CTX days and the table disagree: read the days from the rows.
+			base.ctxDays = false
+			out, err = readView(ctx, tx, q, base, topN)
 		}
-		// One read of the days covers the comparison period too when it is adjacent (the
-		// usual "previous period"); otherwise each period is read on its own.
-		span := base
-		if compare && dayAfter(q.CompareUntil) == q.Since {
-			span.since = q.CompareSince
-		}
-		days, err := readDays(ctx, tx, span)
-		if err != nil {
-			return err
-		}
-		if compare && span.since != q.CompareSince {
-			cs := base
-			cs.since, cs.until = q.CompareSince, q.CompareUntil
-			more, err := readDays(ctx, tx, cs)
-			if err != nil {
-				return err
-			}
-			for d, v := range more {
-				days[d] = v
-			}
-		}
-		out.Totals = sumDays(days, q.Since, q.Until)
-		if compare {
-			t := sumDays(days, q.CompareSince, q.CompareUntil)
-			out.Compare = &t
-		}
-		for _, c := range out.Totals.Spend {
-			out.Currencies = append(out.Currencies, c.Currency)
-		}
-		if out.Days, err = denseDays(days, q.Since, q.Until, out.Currencies); err != nil {
-			return err
-		}
-		if q.Level == "account" && base.ctxOnly {
-			// CTX accounts are the sums of their CTX campaigns: read the campaigns once, for
-			// the chart of the top ones and, added up, for the table.
-			cs := base
-			cs.level = "campaign"
-			campaigns, err := tableRows(ctx, tx, cs, out.Status, out.Totals)
-			if err != nil {
-				return err
-			}
-			out.Rows, out.Top = accountsOf(campaigns), top(campaigns, topN)
-			return nil
-		}
-		if out.Rows, err = tableRows(ctx, tx, base, out.Status, out.Totals); err != nil {
-			return err
-		}
-		switch {
-		case q.Level == "campaign" || q.CampaignID != "":
-			out.Top = top(out.Rows, topN)
-		case q.Level == "adset":
-			out.Top = top(rollUp(out.Rows), topN)
-		default:
-			cs := base
-			cs.level = "campaign"
-			rows, err := tableRows(ctx, tx, cs, out.Status, out.Totals)
-			if err != nil {
-				return err
-			}
-			out.Top = top(rows, topN)
-		}
-		return nil
+		return err
 	})
 	return out, err
+}
+
+// readView reads a Dashboard in the caller's read transaction.
+func readView(ctx context.Context, tx *sql.Tx, q DashboardQuery, base factScope, topN int) (Dashboard, error) {
+	var out Dashboard
+	compare := q.CompareSince != "" || q.CompareUntil != ""
+	var err error
+	if out.Status, err = clientStatus(ctx, tx, q.ClientID); err != nil {
+		return out, err
+	}
+	// One read of the days covers the comparison period too when it is adjacent (the
+	// usual "previous period"); otherwise each period is read on its own.
+	span := base
+	if compare && dayAfter(q.CompareUntil) == q.Since {
+		span.since = q.CompareSince
+	}
+	days, err := readDays(ctx, tx, span)
+	if err != nil {
+		return out, err
+	}
+	if compare && span.since != q.CompareSince {
+		cs := base
+		cs.since, cs.until = q.CompareSince, q.CompareUntil
+		more, err := readDays(ctx, tx, cs)
+		if err != nil {
+			return out, err
+		}
+		for d, v := range more {
+			days[d] = v
+		}
+	}
+	out.Totals = sumDays(days, q.Since, q.Until)
+	if compare {
+		t := sumDays(days, q.CompareSince, q.CompareUntil)
+		out.Compare = &t
+	}
+	for _, c := range out.Totals.Spend {
+		out.Currencies = append(out.Currencies, c.Currency)
+	}
+	if out.Days, err = denseDays(days, q.Since, q.Until, out.Currencies); err != nil {
+		return out, err
+	}
+	if q.Level == "account" && base.ctxOnly {
+		// CTX accounts are the sums of their CTX campaigns: read the campaigns once, for
+		// the chart of the top ones and, added up, for the table.
+		cs := base
+		cs.level = "campaign"
+		campaigns, err := tableRows(ctx, tx, cs, out.Status, out.Totals)
+		if err != nil {
+			return out, err
+		}
+		out.Rows, out.Top = accountsOf(campaigns), top(campaigns, topN)
+		return out, nil
+	}
+	if out.Rows, err = tableRows(ctx, tx, base, out.Status, out.Totals); err != nil {
+		return out, err
+	}
+	switch {
+	case q.Level == "campaign" || q.CampaignID != "":
+		out.Top = top(out.Rows, topN)
+	case q.Level == "adset":
+		out.Top = top(rollUp(out.Rows), topN)
+	default:
+		cs := base
+		cs.level = "campaign"
+		rows, err := tableRows(ctx, tx, cs, out.Status, out.Totals)
+		if err != nil {
+			return out, err
+		}
+		out.Top = top(rows, topN)
+	}
+	return out, nil
 }
 
 func validRange(since, until string) error {

@@ -25,6 +25,9 @@ type factScope struct {
 	until      string
 	leadCol    string // a column name from leadColumn, never user text
 	byDate     bool   // keep the date (charts, CSV); '' otherwise
+	// ctxDays reads a CTX-only view's days from insights_ctx_days; the table must then add up
+	// to them (tableRows answers errRecheck when it does not).
+	ctxDays bool
 }
 
 const clientAccounts = `(SELECT id FROM ad_accounts WHERE client_id = ?)`
@@ -138,6 +141,8 @@ func insightsByDay(s factScope) (string, []any) {
 		SUM(i.clicks) AS clicks, SUM(i.` + s.leadCol + `) AS leads, SUM(i.conversations_started) AS convs`
 	period := ` AND i.date BETWEEN ? AND ? GROUP BY i.date, a.currency`
 	switch {
+	case s.ctxDays && s.ctxOnly && s.campaignID == "":
+		return ctxDaysByDay(s)
 	case s.campaignID != "":
 		return `SELECT ` + cols + ` FROM ad_accounts a CROSS JOIN campaigns c CROSS JOIN insights_daily i
 			WHERE a.client_id = ? AND c.account_id = a.id AND c.id = ?

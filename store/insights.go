@@ -168,8 +168,8 @@ type CommitResult struct {
 
 // Commit replaces, in one transaction, every stored row of the account for the given levels and
 // the window's dates with the staged rows, brings the running totals (insights_cum) of those
-// levels up to date from the window's first date on, and records each (level, date) as read at
-// now.
+// levels up to date from the window's first date on and the CTX days (insights_ctx_days) of the
+// window's dates, and records each (level, date) as read at now.
 func (l *WindowLoad) Commit(ctx context.Context, levels []string, runID int64) (CommitResult, error) {
 	var res CommitResult
 	for _, lv := range levels {
@@ -214,6 +214,11 @@ func (l *WindowLoad) Commit(ctx context.Context, levels []string, runID int64) (
 		for _, lv := range levels {
 			if err := refreshCum(ctx, tx, l.accountID, lv, l.since); err != nil {
 				return err
+			}
+			if lv == "campaign" {
+				if err := refreshCTXDays(ctx, tx, l.accountID, l.since, l.until); err != nil {
+					return err
+				}
 			}
 		}
 		day, err := tx.PrepareContext(ctx, `INSERT INTO insight_days (account_id, level, date, fetched_at, run_id) VALUES (?, ?, ?, ?, ?)

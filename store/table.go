@@ -14,7 +14,8 @@ type objectKey struct{ account, campaign, adset string }
 // tableRows reads the table of a view. The attributed side comes from the object-driven sums
 // (insightsByObject) unless they disagree with the period's totals — an object Meta reported is
 // missing from the objects tables, or Meta's levels do not add up — in which case the row-driven
-// reference query answers instead: slower, never wrong.
+// reference query answers instead: slower, never wrong. When the totals were read from derived
+// days (s.ctxDays), a difference answers errRecheck, and the view is read again without them.
 func tableRows(ctx context.Context, tx *sql.Tx, s factScope, status ClientStatus, want Totals) ([]ObjectRow, error) {
 	accounts := map[string]AdAccount{}
 	for _, a := range status.Accounts {
@@ -25,6 +26,10 @@ func tableRows(ctx context.Context, tx *sql.Tx, s factScope, status ClientStatus
 		return nil, err
 	}
 	if !covers(rows, want) {
+		if s.ctxDays {
+			// The totals came from derived days too: which side is wrong is not known here.
+			return nil, errRecheck
+		}
 		iq, ia := insightsRows(s)
 		return referenceRows(ctx, tx, s, iq, ia)
 	}

@@ -63,6 +63,10 @@ var upgradeFixture = []struct {
 		`INSERT INTO insights_cum (object_id, level, account_id, date, spend_micros, impressions, clicks, conversations_started,
 		 leads_grouped, leads_all, leads_pixel, first_replies, messaging_connections)
 		 VALUES ('s1', 'adset', '101', '2026-03-01', 14350000, 185, 9, 4, 2, 2, 0, 0, 0)`}},
+	{"insights_ctx_days", []string{
+		`INSERT INTO insights_ctx_days (account_id, date, spend_micros, impressions, clicks, conversations_started,
+		 leads_grouped, leads_all, leads_pixel, first_replies, messaging_connections)
+		 VALUES ('101', '2026-03-01', 14350000, 185, 9, 4, 2, 2, 0, 0, 0)`}},
 	{"insight_days", []string{
 		`INSERT INTO insight_days (account_id, level, date, fetched_at, run_id) VALUES ('101', 'account', '2026-03-01', '2026-03-02T10:00:00.000Z', 1)`,
 		`INSERT INTO insight_days (account_id, level, date, fetched_at, run_id) VALUES ('101', 'campaign', '2026-03-01', '2026-03-02T10:00:00.000Z', 1)`,
@@ -259,6 +263,7 @@ func TestUpgradeFromEveryVersion(t *testing.T) {
 			// Derived tables are rebuilt from the rows they derive from.
 			checkRunningTotals(t, db, fmt.Sprintf("after upgrading from %d", v))
 			checkLeadCounts(t, db, fmt.Sprintf("after upgrading from %d", v))
+			checkCTXDays(t, db, fmt.Sprintf("after upgrading from %d", v))
 		})
 	}
 }
