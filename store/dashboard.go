@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -112,120 +111,6 @@ type Dashboard struct {
 	Top []ObjectRow
 }
 
-// Dashboard reads one view of a client.
-func (db *DB) Dashboard(ctx context.Context, q DashboardQuery) (Dashboard, error) {
-	var out Dashboard
-	col, err := leadColumn(q.LeadActionType)
-	if err != nil {
-		return out, err
-	}
-	if err := ValidateLevel(q.Level); err != nil {
-		return out, err
-	}
-	if q.CampaignID != "" && q.Level != "adset" {
-		return out, invalid("level", "a campaign's page lists its ad sets (level adset), not %q", q.Level)
-	}
-	if err := validRange(q.Since, q.Until); err != nil {
-		return out, err
-	}
-	compare := q.CompareSince != "" || q.CompareUntil != ""
-	if compare {
-		if err := validRange(q.CompareSince, q.CompareUntil); err != nil {
-			return out, err
-		}
-	}
-	topN := q.TopN
-	if topN <= 0 {
-		topN = 10
-	}
-	base := factScope{clientID: q.ClientID, level: q.Level, ctxOnly: q.CTXOnly && q.CampaignID == "",
-		campaignID: q.CampaignID, since: q.Since, until: q.Until, leadCol: col}
-	base.ctxDays = base.ctxOnly
-	err = db.readTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		out, err = readView(ctx, tx, q, base, topN)
-		if errors.Is(err, errRecheck) {
-			// The derived CTX days and the table disagree: read the days from the rows.
-			base.ctxDays = false
-			out, err = readView(ctx, tx, q, base, topN)
-		}
-		return err
-	})
-	return out, err
-}
-
-// readView reads a Dashboard in the caller's read transaction.
-func readView(ctx context.Context, tx *sql.Tx, q DashboardQuery, base factScope, topN int) (Dashboard, error) {
-	var out Dashboard
-	compare := q.CompareSince != "" || q.CompareUntil != ""
-	var err error
-	if out.Status, err = clientStatus(ctx, tx, q.ClientID); err != nil {
-		return out, err
-	}
-	// One read of the days covers the comparison period too when it is adjacent (the
-	// usual "previous period"); otherwise each period is read on its own.
-	span := base
-	if compare && dayAfter(q.CompareUntil) == q.Since {
-		span.since = q.CompareSince
-	}
-	days, err := readDays(ctx, tx, span)
-	if err != nil {
-		return out, err
-	}
-	if compare && span.since != q.CompareSince {
-		cs := base
-		cs.since, cs.until = q.CompareSince, q.CompareUntil
-		more, err := readDays(ctx, tx, cs)
-		if err != nil {
-			return out, err
-		}
-		for d, v := range more {
-			days[d] = v
-		}
-	}
-	out.Totals = sumDays(days, q.Since, q.Until)
-	if compare {
-		t := sumDays(days, q.CompareSince, q.CompareUntil)
-		out.Compare = &t
-	}
-	for _, c := range out.Totals.Spend {
-		out.Currencies = append(out.Currencies, c.Currency)
-	}
-	if out.Days, err = denseDays(days, q.Since, q.Until, out.Currencies); err != nil {
-		return out, err
-	}
-	if q.Level == "account" && base.ctxOnly {
-		// CTX accounts are the sums of their CTX campaigns: read the campaigns once, for
-		// the chart of the top ones and, added up, for the table.
-		cs := base
-		cs.level = "campaign"
-		campaigns, err := tableRows(ctx, tx, cs, out.Status, out.Totals)
-		if err != nil {
-			return out, err
-		}
-		out.Rows, out.Top = accountsOf(campaigns), top(campaigns, topN)
-		return out, nil
-	}
-	if out.Rows, err = tableRows(ctx, tx, base, out.Status, out.Totals); err != nil {
-		return out, err
-	}
-	switch {
-	case q.Level == "campaign" || q.CampaignID != "":
-		out.Top = top(out.Rows, topN)
-	case q.Level == "adset":
-		out.Top = top(rollUp(out.Rows), topN)
-	default:
-		cs := base
-		cs.level = "campaign"
-		rows, err := tableRows(ctx, tx, cs, out.Status, out.Totals)
-		if err != nil {
-			return out, err
-		}
-		out.Top = top(rows, topN)
-	}
-	return out, nil
-}
-
 func validRange(since, until string) error {
 	s, err := time.Parse(DateLayout, since)
 	if err != nil {
@@ -255,18 +140,41 @@ type dayAgg struct {
 	spend                                     map[string]*CurrencyTotal
 }
 
-// readDays reads a scope's level-independent numbers per date: insights by date and currency,
-// logged leads by day (loggedDays).
+// readDays reads a scope's level-independent numbers per date: insights by date and currency
+// (insightsDays), logged leads by day (loggedDays).
 func readDays(ctx context.Context, tx *sql.Tx, s factScope) (map[string]*dayAgg, error) {
-	out := map[string]*dayAgg{}
-	get := func(date string) *dayAgg {
-		d := out[date]
-		if d == nil {
-			d = &dayAgg{spend: map[string]*CurrencyTotal{}}
-			out[date] = d
-		}
-		return d
+	out, err := insightsDays(ctx, tx, s)
+	if err != nil {
+		return nil, err
 	}
+	logged, err := loggedDays(ctx, tx, s)
+	if err != nil {
+		return nil, err
+	}
+	addLogged(out, logged)
+	return out, nil
+}
+
+// dayOf returns a date's entry of days, adding it when missing.
+func dayOf(days map[string]*dayAgg, date string) *dayAgg {
+	d := days[date]
+	if d == nil {
+		d = &dayAgg{spend: map[string]*CurrencyTotal{}}
+		days[date] = d
+	}
+	return d
+}
+
+// addLogged adds logged leads per day to days.
+func addLogged(days map[string]*dayAgg, logged map[string]int64) {
+	for date, n := range logged {
+		dayOf(days, date).logged += n
+	}
+}
+
+// insightsDays reads a scope's insights per date and currency.
+func insightsDays(ctx context.Context, tx *sql.Tx, s factScope) (map[string]*dayAgg, error) {
+	out := map[string]*dayAgg{}
 	iq, ia := insightsByDay(s)
 	rows, err := tx.QueryContext(ctx, iq, ia...)
 	if err != nil {
@@ -279,7 +187,7 @@ func readDays(ctx context.Context, tx *sql.Tx, s factScope) (map[string]*dayAgg,
 		if err := rows.Scan(&date, &currency, &spend, &impr, &clicks, &leads, &convs); err != nil {
 			return nil, fmt.Errorf("store: dashboard days: %w", err)
 		}
-		d := get(date)
+		d := dayOf(out, date)
 		d.leads += leads
 		d.convs += convs
 		d.impressions += impr
@@ -294,14 +202,6 @@ func readDays(ctx context.Context, tx *sql.Tx, s factScope) (map[string]*dayAgg,
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: dashboard days: %w", err)
-	}
-	rows.Close()
-	logged, err := loggedDays(ctx, tx, s)
-	if err != nil {
-		return nil, err
-	}
-	for date, n := range logged {
-		get(date).logged += n
 	}
 	return out, nil
 }
