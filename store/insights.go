@@ -212,7 +212,7 @@ func (l *WindowLoad) Commit(ctx context.Context, levels []string, runID int64) (
 		}
 		res.RowsWritten, _ = ins.RowsAffected()
 		for _, lv := range levels {
-			if err := refreshCum(ctx, tx, l.accountID, lv, l.since); err != nil {
+			if err := updateCum(ctx, tx, l.accountID, lv, l.since, l.until); err != nil {
 				return err
 			}
 			if lv == "campaign" {

@@ -68,9 +68,15 @@ func finishTable(ctx context.Context, tx *sql.Tx, t table, logged map[objectKey]
 	return rows, nil
 }
 
-// fastRows reads insightsByObject into rows.
+// fastRows reads insightsByObject (insightsByObjectDaily while the running totals it needs are
+// stale) into rows.
 func fastRows(ctx context.Context, tx *sql.Tx, s factScope, accounts map[string]AdAccount) ([]ObjectRow, error) {
 	q, args := insightsByObject(s)
+	if stale, err := cumStale(ctx, tx, s); err != nil {
+		return nil, err
+	} else if stale {
+		q, args = insightsByObjectDaily(s)
+	}
 	rs, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: dashboard rows: %w", err)

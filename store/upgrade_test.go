@@ -63,6 +63,8 @@ var upgradeFixture = []struct {
 		`INSERT INTO insights_cum (object_id, level, account_id, date, spend_micros, impressions, clicks, conversations_started,
 		 leads_grouped, leads_all, leads_pixel, first_replies, messaging_connections)
 		 VALUES ('s1', 'adset', '101', '2026-03-01', 14350000, 185, 9, 4, 2, 2, 0, 0, 0)`}},
+	{"insights_cum_stale", []string{
+		`INSERT INTO insights_cum_stale (account_id, level, from_date) VALUES ('101', 'adset', '2026-03-02')`}},
 	{"insights_ctx_days", []string{
 		`INSERT INTO insights_ctx_days (account_id, date, spend_micros, impressions, clicks, conversations_started,
 		 leads_grouped, leads_all, leads_pixel, first_replies, messaging_connections)
