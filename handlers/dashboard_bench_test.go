@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"database/sql"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -155,4 +156,104 @@ func benchLogin(b *testing.B, base string) *http.Client {
 		b.Fatalf("signing in: got %d", resp.StatusCode)
 	}
 	return c
+}
+
+// BenchmarkWindowCommit is the write side of the dashboard's derived tables: the
+// collector's commit of one window of the benchmark world's account, all three levels, with
+// the rows it already holds (so the database is the same after every iteration). "incremental"
+// is the scheduled pass's window (today and the 28 days before it); "oldest-chunk" is the first
+// 30 days of the year, committed after every later day is stored, as a back-fill's last chunk
+// is (chunks go newest first). Only Commit is timed; staging the rows is not.
+func BenchmarkWindowCommit(b *testing.B) {
+	db := benchDB(b)
+	ctx := context.Background()
+	for _, w := range []struct{ name, since, until string }{
+		{"incremental", "2026-10-23", benchUntil},
+		{"oldest-chunk", "2025-11-21", "2025-12-20"},
+	} {
+		b.Run(w.name, func(b *testing.B) {
+			var rows []store.InsightRow
+			for _, lv := range store.Levels {
+				r, err := db.InsightRows(ctx, "5005", lv, w.since, w.until)
+				if err != nil {
+					b.Fatal(err)
+				}
+				rows = append(rows, r...)
+			}
+			var elapsed time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				load, err := db.BeginWindow(ctx, "5005", w.since, w.until)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for i := 0; i < len(rows); i += 2000 {
+					if err := load.Add(ctx, rows[i:min(i+2000, len(rows))]); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StartTimer()
+				start := time.Now()
+				if _, err := load.Commit(ctx, store.Levels, 0); err != nil {
+					b.Fatal(err)
+				}
+				elapsed += time.Since(start)
+			}
+			b.ReportMetric(float64(len(rows)), "rows")
+			b.ReportMetric(float64(elapsed.Milliseconds())/float64(b.N), "commit-ms")
+			if w.name == "oldest-chunk" {
+				b.StopTimer()
+				n, ms := catchUp(b, db)
+				b.ReportMetric(float64(n), "catch-up-commits")
+				b.ReportMetric(ms, "catch-up-commit-ms")
+			}
+		})
+	}
+}
+
+// catchUp commits the incremental window until no running totals are stale (an older chunk
+// left them so; see store.updateCum), leaving the benchmark database as it was, and returns
+// how many commits that took and their mean time.
+func catchUp(b *testing.B, db *store.DB) (int, float64) {
+	ctx := context.Background()
+	raw, err := sql.Open("sqlite", "file:"+db.Path()+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer raw.Close()
+	var rows []store.InsightRow
+	for _, lv := range store.Levels {
+		r, err := db.InsightRows(ctx, "5005", lv, "2026-10-23", benchUntil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows = append(rows, r...)
+	}
+	var total time.Duration
+	for i := 1; ; i++ {
+		var stale int
+		if err := raw.QueryRowContext(ctx, `SELECT count(*) FROM insights_cum_stale`).Scan(&stale); err != nil {
+			b.Fatal(err)
+		}
+		if stale == 0 {
+			return i - 1, float64(total.Milliseconds()) / float64(max(i-1, 1))
+		}
+		if i > 20 {
+			b.Fatal("running totals still stale after 20 commits")
+		}
+		load, err := db.BeginWindow(ctx, "5005", "2026-10-23", benchUntil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for j := 0; j < len(rows); j += 2000 {
+			if err := load.Add(ctx, rows[j:min(j+2000, len(rows))]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		start := time.Now()
+		if _, err := load.Commit(ctx, store.Levels, 0); err != nil {
+			b.Fatal(err)
+		}
+		total += time.Since(start)
+	}
 }

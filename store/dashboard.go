@@ -111,105 +111,6 @@ type Dashboard struct {
 	Top []ObjectRow
 }
 
-// Dashboard reads one view of a client.
-func (db *DB) Dashboard(ctx context.Context, q DashboardQuery) (Dashboard, error) {
-	var out Dashboard
-	col, err := leadColumn(q.LeadActionType)
-	if err != nil {
-		return out, err
-	}
-	if err := ValidateLevel(q.Level); err != nil {
-		return out, err
-	}
-	if q.CampaignID != "" && q.Level != "adset" {
-		return out, invalid("level", "a campaign's page lists its ad sets (level adset), not %q", q.Level)
-	}
-	if err := validRange(q.Since, q.Until); err != nil {
-		return out, err
-	}
-	compare := q.CompareSince != "" || q.CompareUntil != ""
-	if compare {
-		if err := validRange(q.CompareSince, q.CompareUntil); err != nil {
-			return out, err
-		}
-	}
-	topN := q.TopN
-	if topN <= 0 {
-		topN = 10
-	}
-	base := factScope{clientID: q.ClientID, level: q.Level, ctxOnly: q.CTXOnly && q.CampaignID == "",
-		campaignID: q.CampaignID, since: q.Since, until: q.Until, leadCol: col}
-	err = db.readTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if out.Status, err = clientStatus(ctx, tx, q.ClientID); err != nil {
-			return err
-		}
-		// One read of the days covers the comparison period too when it is adjacent (the
-		// usual "previous period"); otherwise each period is read on its own.
-		span := base
-		if compare && dayAfter(q.CompareUntil) == q.Since {
-			span.since = q.CompareSince
-		}
-		days, err := readDays(ctx, tx, span)
-		if err != nil {
-			return err
-		}
-		if compare && span.since != q.CompareSince {
-			cs := base
-			cs.since, cs.until = q.CompareSince, q.CompareUntil
-			more, err := readDays(ctx, tx, cs)
-			if err != nil {
-				return err
-			}
-			for d, v := range more {
-				days[d] = v
-			}
-		}
-		out.Totals = sumDays(days, q.Since, q.Until)
-		if compare {
-			t := sumDays(days, q.CompareSince, q.CompareUntil)
-			out.Compare = &t
-		}
-		for _, c := range out.Totals.Spend {
-			out.Currencies = append(out.Currencies, c.Currency)
-		}
-		if out.Days, err = denseDays(days, q.Since, q.Until, out.Currencies); err != nil {
-			return err
-		}
-		if q.Level == "account" && base.ctxOnly {
-			// CTX accounts are the sums of their CTX campaigns: read the campaigns once, for
-			// the chart of the top ones and, added up, for the table.
-			cs := base
-			cs.level = "campaign"
-			campaigns, err := tableRows(ctx, tx, cs, out.Status, out.Totals)
-			if err != nil {
-				return err
-			}
-			out.Rows, out.Top = accountsOf(campaigns), top(campaigns, topN)
-			return nil
-		}
-		if out.Rows, err = tableRows(ctx, tx, base, out.Status, out.Totals); err != nil {
-			return err
-		}
-		switch {
-		case q.Level == "campaign" || q.CampaignID != "":
-			out.Top = top(out.Rows, topN)
-		case q.Level == "adset":
-			out.Top = top(rollUp(out.Rows), topN)
-		default:
-			cs := base
-			cs.level = "campaign"
-			rows, err := tableRows(ctx, tx, cs, out.Status, out.Totals)
-			if err != nil {
-				return err
-			}
-			out.Top = top(rows, topN)
-		}
-		return nil
-	})
-	return out, err
-}
-
 func validRange(since, until string) error {
 	s, err := time.Parse(DateLayout, since)
 	if err != nil {
@@ -239,18 +140,41 @@ type dayAgg struct {
 	spend                                     map[string]*CurrencyTotal
 }
 
-// readDays reads a scope's level-independent numbers per date: insights by date and currency,
-// logged leads by day.
+// readDays reads a scope's level-independent numbers per date: insights by date and currency
+// (insightsDays), logged leads by day (loggedDays).
 func readDays(ctx context.Context, tx *sql.Tx, s factScope) (map[string]*dayAgg, error) {
-	out := map[string]*dayAgg{}
-	get := func(date string) *dayAgg {
-		d := out[date]
-		if d == nil {
-			d = &dayAgg{spend: map[string]*CurrencyTotal{}}
-			out[date] = d
-		}
-		return d
+	out, err := insightsDays(ctx, tx, s)
+	if err != nil {
+		return nil, err
 	}
+	logged, err := loggedDays(ctx, tx, s)
+	if err != nil {
+		return nil, err
+	}
+	addLogged(out, logged)
+	return out, nil
+}
+
+// dayOf returns a date's entry of days, adding it when missing.
+func dayOf(days map[string]*dayAgg, date string) *dayAgg {
+	d := days[date]
+	if d == nil {
+		d = &dayAgg{spend: map[string]*CurrencyTotal{}}
+		days[date] = d
+	}
+	return d
+}
+
+// addLogged adds logged leads per day to days.
+func addLogged(days map[string]*dayAgg, logged map[string]int64) {
+	for date, n := range logged {
+		dayOf(days, date).logged += n
+	}
+}
+
+// insightsDays reads a scope's insights per date and currency.
+func insightsDays(ctx context.Context, tx *sql.Tx, s factScope) (map[string]*dayAgg, error) {
+	out := map[string]*dayAgg{}
 	iq, ia := insightsByDay(s)
 	rows, err := tx.QueryContext(ctx, iq, ia...)
 	if err != nil {
@@ -263,7 +187,7 @@ func readDays(ctx context.Context, tx *sql.Tx, s factScope) (map[string]*dayAgg,
 		if err := rows.Scan(&date, &currency, &spend, &impr, &clicks, &leads, &convs); err != nil {
 			return nil, fmt.Errorf("store: dashboard days: %w", err)
 		}
-		d := get(date)
+		d := dayOf(out, date)
 		d.leads += leads
 		d.convs += convs
 		d.impressions += impr
@@ -278,24 +202,6 @@ func readDays(ctx context.Context, tx *sql.Tx, s factScope) (map[string]*dayAgg,
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: dashboard days: %w", err)
-	}
-	rows.Close()
-	lq, la := loggedByDay(s)
-	lrows, err := tx.QueryContext(ctx, lq, la...)
-	if err != nil {
-		return nil, fmt.Errorf("store: dashboard logged days: %w", err)
-	}
-	defer lrows.Close()
-	for lrows.Next() {
-		var date string
-		var n int64
-		if err := lrows.Scan(&date, &n); err != nil {
-			return nil, fmt.Errorf("store: dashboard logged days: %w", err)
-		}
-		get(date).logged += n
-	}
-	if err := lrows.Err(); err != nil {
-		return nil, fmt.Errorf("store: dashboard logged days: %w", err)
 	}
 	return out, nil
 }

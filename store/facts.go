@@ -25,6 +25,9 @@ type factScope struct {
 	until      string
 	leadCol    string // a column name from leadColumn, never user text
 	byDate     bool   // keep the date (charts, CSV); '' otherwise
+	// ctxDays reads a CTX-only view's days from insights_ctx_days; the table must then add up
+	// to them (tableRows answers errRecheck when it does not).
+	ctxDays bool
 }
 
 const clientAccounts = `(SELECT id FROM ad_accounts WHERE client_id = ?)`
@@ -76,24 +79,24 @@ func insightsRows(s factScope) (string, []any) {
 }
 
 // insightsByObject sums the attributed side per object over the period, with the object's
-// name, status and CTX flag, driven from the objects tables in id order: each object's days are
-// one range of insights_object_cover, and the groups follow the scan, so SQLite needs no sort.
-// Objects missing from the campaigns or ad sets tables are not seen; tableRows checks the sums
-// against the period's totals and falls back to insightsRows when they differ.
+// name, status and CTX flag, driven from the objects tables in id order: each object's sums are
+// the difference of two running totals of insights_cum (see cumulative.go), so the cost does not
+// grow with the period's length, and rows follow the loop, so SQLite needs no sort.
+// Objects missing from the campaigns or ad sets tables are not seen, nor would running totals
+// that went wrong be; tableRows checks the sums against the period's totals (read from
+// insights_daily) and falls back to insightsRows when they differ.
 //
 // Columns: account_id, campaign_id, adset_id, name, status, is_ctx, campaign_name (empty for ad
 // sets: tableRows names their campaigns), spend, impressions, clicks, leads, convs. Grouping by
 // a primary key and reading the columns that depend on it is standard SQL.
 func insightsByObject(s factScope) (string, []any) {
-	cols := `SUM(i.spend_micros), SUM(i.impressions), SUM(i.clicks), SUM(i.` + s.leadCol + `), SUM(i.conversations_started)`
-	period := ` AND i.date BETWEEN ? AND ?`
 	if s.level == "adset" {
 		// Ad sets in (account, id) order, the campaign filter checked per ad set: a loop over
-		// campaigns, then their ad sets, would make SQLite sort the groups again.
-		q := `SELECT o.account_id, o.campaign_id, o.id, o.name, o.effective_status, o.is_ctx, '', ` + cols + `
-			FROM adsets o CROSS JOIN insights_daily i
+		// campaigns, then their ad sets, would make SQLite sort the rows again.
+		q := `SELECT o.account_id, o.campaign_id, o.id, o.name, o.effective_status, o.is_ctx, '', ` + cumSums(s.leadCol, false) + `
+			FROM adsets o` + cumObject("o.id", "o.account_id", "adset") + `
 			WHERE o.account_id IN ` + clientAccounts
-		args := []any{s.clientID}
+		args := []any{s.since, s.clientID}
 		switch {
 		case s.campaignID != "":
 			q += ` AND o.campaign_id = ?`
@@ -101,11 +104,10 @@ func insightsByObject(s factScope) (string, []any) {
 		case s.ctxOnly:
 			q += ` AND o.campaign_id IN (SELECT id FROM campaigns WHERE is_ctx = 1)`
 		}
-		return q + ` AND i.object_id = o.id AND i.level = 'adset'` + period + `
-			GROUP BY o.account_id, o.id`, append(args, s.since, s.until)
+		return q + cumWhere("o.id", "o.account_id", "adset"), append(args, s.until, s.since)
 	}
 	campaigns := ` c.account_id IN ` + clientAccounts
-	args := []any{s.clientID}
+	args := []any{s.since, s.clientID}
 	switch {
 	case s.campaignID != "":
 		campaigns += ` AND c.id = ?`
@@ -113,23 +115,22 @@ func insightsByObject(s factScope) (string, []any) {
 	case s.ctxOnly:
 		campaigns += ` AND c.is_ctx = 1`
 	}
+	args = append(args, s.until, s.since)
 	switch {
 	case s.level == "campaign":
-		return `SELECT c.account_id, c.id, '', c.name, c.effective_status, c.is_ctx, c.name, ` + cols + `
-			FROM campaigns c CROSS JOIN insights_daily i
-			WHERE` + campaigns + ` AND i.object_id = c.id AND i.level = 'campaign'` + period + `
-			GROUP BY c.account_id, c.id`, append(args, s.since, s.until)
+		return `SELECT c.account_id, c.id, '', c.name, c.effective_status, c.is_ctx, c.name, ` + cumSums(s.leadCol, false) + `
+			FROM campaigns c` + cumObject("c.id", "c.account_id", "campaign") + `
+			WHERE` + campaigns + cumWhere("c.id", "c.account_id", "campaign"), args
 	case s.ctxOnly || s.campaignID != "":
 		// An account's CTX numbers are the sums of its CTX campaigns' rows.
-		return `SELECT c.account_id, '', '', '', '', 1, '', ` + cols + `
-			FROM campaigns c CROSS JOIN insights_daily i
-			WHERE` + campaigns + ` AND i.object_id = c.id AND i.level = 'campaign'` + period + `
-			GROUP BY c.account_id`, append(args, s.since, s.until)
+		return `SELECT c.account_id, '', '', '', '', 1, '', ` + cumSums(s.leadCol, true) + `
+			FROM campaigns c` + cumObject("c.id", "c.account_id", "campaign") + `
+			WHERE` + campaigns + cumWhere("c.id", "c.account_id", "campaign") + `
+			GROUP BY c.account_id`, args
 	}
-	return `SELECT o.id, '', '', '', '', 0, '', ` + cols + `
-		FROM ad_accounts o CROSS JOIN insights_daily i
-		WHERE o.client_id = ? AND i.account_id = o.id AND i.level = 'account'` + period + `
-		GROUP BY o.id`, []any{s.clientID, s.since, s.until}
+	return `SELECT o.id, '', '', '', '', 0, '', ` + cumSums(s.leadCol, false) + `
+		FROM ad_accounts o` + cumObject("o.id", "o.id", "account") + `
+		WHERE o.client_id = ?` + cumWhere("o.id", "o.id", "account"), []any{s.since, s.clientID, s.until, s.since}
 }
 
 // insightsByDay sums the level-independent numbers per date and currency: the account rows, or
@@ -140,6 +141,8 @@ func insightsByDay(s factScope) (string, []any) {
 		SUM(i.clicks) AS clicks, SUM(i.` + s.leadCol + `) AS leads, SUM(i.conversations_started) AS convs`
 	period := ` AND i.date BETWEEN ? AND ? GROUP BY i.date, a.currency`
 	switch {
+	case s.ctxDays && s.ctxOnly && s.campaignID == "":
+		return ctxDaysByDay(s)
 	case s.campaignID != "":
 		return `SELECT ` + cols + ` FROM ad_accounts a CROSS JOIN campaigns c CROSS JOIN insights_daily i
 			WHERE a.client_id = ? AND c.account_id = a.id AND c.id = ?
@@ -170,10 +173,59 @@ func loggedEvents(s factScope) (string, []any) {
 	return q, args
 }
 
-// loggedByDay counts the logged leads of a view per day.
+// loggedByDay counts the logged leads of a view per day from the events themselves: the
+// reference for loggedCountsByDay.
 func loggedByDay(s factScope) (string, []any) {
 	where, args := loggedEvents(s)
 	return `SELECT e.event_day, count(*) FROM lead_events e WHERE ` + where + ` GROUP BY e.event_day`, args
+}
+
+// loggedTotal counts the logged leads of a view from the events, without grouping: what the
+// counts read by loggedCountsByDay must add up to.
+func loggedTotal(s factScope) (string, []any) {
+	where, args := loggedEvents(s)
+	return `SELECT count(*) FROM lead_events e WHERE ` + where, args
+}
+
+// loggedCountsByDay reads the logged leads of a view per day from the counts the lead_events
+// triggers keep (migration 00006): one row per day, or in a drill-down one per ad of the
+// campaign and day.
+func loggedCountsByDay(s factScope) (string, []any) {
+	if s.campaignID != "" {
+		return `SELECT l.event_day, SUM(l.n) FROM ads d CROSS JOIN lead_counts l
+			WHERE d.campaign_id = ? AND d.account_id IN ` + clientAccounts + `
+			AND l.client_id = ? AND l.ad_id = d.id AND l.event_day BETWEEN ? AND ?
+			GROUP BY l.event_day`, []any{s.campaignID, s.clientID, s.clientID, s.since, s.until}
+	}
+	return `SELECT event_day, n FROM lead_day_counts WHERE client_id = ? AND event_day BETWEEN ? AND ?`,
+		[]any{s.clientID, s.since, s.until}
+}
+
+// loggedCountsByObject reads the attributed logged leads of a view per object at its level
+// from the counts per ad, driven from the client's ads in (account, campaign, ad set) order so
+// the groups follow the loop and need no sort: each ad's days are one range of lead_counts.
+// Only ads that are known, of the client's accounts and — in a CTX-only view — of a CTX
+// campaign count, as in loggedFact; what is not attributed is the period's total minus these.
+func loggedCountsByObject(s factScope) (string, []any) {
+	cols, group := "d.account_id, '', ''", "d.account_id"
+	switch s.level {
+	case "campaign":
+		cols, group = "d.account_id, d.campaign_id, ''", "d.account_id, d.campaign_id"
+	case "adset":
+		cols, group = "d.account_id, d.campaign_id, d.adset_id", "d.account_id, d.campaign_id, d.adset_id"
+	}
+	q := `SELECT ` + cols + `, SUM(l.n) FROM ads d CROSS JOIN lead_counts l
+		WHERE d.account_id IN ` + clientAccounts
+	args := []any{s.clientID}
+	switch {
+	case s.campaignID != "":
+		q += ` AND d.campaign_id = ?`
+		args = append(args, s.campaignID)
+	case s.ctxOnly:
+		q += ` AND d.campaign_id IN (SELECT id FROM campaigns WHERE is_ctx = 1)`
+	}
+	return q + ` AND l.client_id = ? AND l.ad_id = d.id AND l.event_day BETWEEN ? AND ?
+		GROUP BY ` + group, append(args, s.clientID, s.since, s.until)
 }
 
 // loggedFact selects the logged side, counted per ad first (so each ad is resolved once), then

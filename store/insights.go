@@ -167,7 +167,9 @@ type CommitResult struct {
 }
 
 // Commit replaces, in one transaction, every stored row of the account for the given levels and
-// the window's dates with the staged rows, and records each (level, date) as read at now.
+// the window's dates with the staged rows, brings the running totals (insights_cum) of those
+// levels up to date from the window's first date on and the CTX days (insights_ctx_days) of the
+// window's dates, and records each (level, date) as read at now.
 func (l *WindowLoad) Commit(ctx context.Context, levels []string, runID int64) (CommitResult, error) {
 	var res CommitResult
 	for _, lv := range levels {
@@ -209,6 +211,16 @@ func (l *WindowLoad) Commit(ctx context.Context, levels []string, runID int64) (
 			return fmt.Errorf("store: commit window: %w", err)
 		}
 		res.RowsWritten, _ = ins.RowsAffected()
+		for _, lv := range levels {
+			if err := updateCum(ctx, tx, l.accountID, lv, l.since, l.until); err != nil {
+				return err
+			}
+			if lv == "campaign" {
+				if err := refreshCTXDays(ctx, tx, l.accountID, l.since, l.until); err != nil {
+					return err
+				}
+			}
+		}
 		day, err := tx.PrepareContext(ctx, `INSERT INTO insight_days (account_id, level, date, fetched_at, run_id) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (account_id, level, date) DO UPDATE SET fetched_at = excluded.fetched_at, run_id = excluded.run_id`)
 		if err != nil {

@@ -107,12 +107,18 @@ func (db *DB) UpsertObjects(ctx context.Context, accountID string, set ObjectSet
 				return fmt.Errorf("store: upsert ad %s: %w", a.ID, err)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET is_ctx = CASE WHEN objective = 'MESSAGES'
-				OR EXISTS (SELECT 1 FROM adsets s WHERE s.campaign_id = campaigns.id AND s.is_ctx = 1) THEN 1 ELSE 0 END
-			WHERE account_id = ?`, accountID); err != nil {
+		const isCTX = `CASE WHEN objective = 'MESSAGES'
+				OR EXISTS (SELECT 1 FROM adsets s WHERE s.campaign_id = campaigns.id AND s.is_ctx = 1) THEN 1 ELSE 0 END`
+		res, err := tx.ExecContext(ctx, `UPDATE campaigns SET is_ctx = `+isCTX+` WHERE account_id = ? AND is_ctx <> `+isCTX, accountID)
+		if err != nil {
 			return fmt.Errorf("store: classify campaigns: %w", err)
 		}
-		return nil
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		// A campaign became CTX or stopped being: its rows of every date move in or out of
+		// the account's CTX days.
+		return refreshCTXDays(ctx, tx, accountID, "", "")
 	})
 }
 

@@ -11,36 +11,54 @@ import (
 // objectKey identifies a table row: the ids of its level, deeper ones empty.
 type objectKey struct{ account, campaign, adset string }
 
-// tableRows reads the table of a view. The attributed side comes from the object-driven sums
-// (insightsByObject) unless they disagree with the period's totals — an object Meta reported is
-// missing from the objects tables, or Meta's levels do not add up — in which case the row-driven
-// reference query answers instead: slower, never wrong.
-func tableRows(ctx context.Context, tx *sql.Tx, s factScope, status ClientStatus, want Totals) ([]ObjectRow, error) {
-	accounts := map[string]AdAccount{}
-	for _, a := range status.Accounts {
-		accounts[a.ID] = a.AdAccount
-	}
+// table is one table of a view being read: its scope, and the attributed side read from the
+// running totals, with whether it adds up to the period's totals.
+type table struct {
+	s       factScope
+	rows    []ObjectRow
+	covered bool
+}
+
+// startTable reads the attributed side of a table from the object-driven sums
+// (insightsByObject) and checks it against the period's totals (Meta's numbers only). They can
+// differ when an object Meta reported is missing from the objects tables, or Meta's levels do
+// not add up; finishTable then answers from the row-driven reference query instead: slower,
+// never wrong. When the totals were read from derived days (s.ctxDays), a difference answers
+// errRecheck, and the view is read again without them.
+func startTable(ctx context.Context, tx *sql.Tx, s factScope, accounts map[string]AdAccount, want Totals) (table, error) {
 	rows, err := fastRows(ctx, tx, s, accounts)
 	if err != nil {
-		return nil, err
+		return table{}, err
 	}
-	if !covers(rows, want) {
-		iq, ia := insightsRows(s)
-		return referenceRows(ctx, tx, s, iq, ia)
+	t := table{s: s, rows: rows, covered: covers(rows, want)}
+	if !t.covered && s.ctxDays {
+		// The totals came from derived days too: which side is wrong is not known here.
+		return table{}, errRecheck
 	}
-	logged, err := loggedByObject(ctx, tx, s)
-	if err != nil {
-		return nil, err
+	return t, nil
+}
+
+// finishTable adds the logged side (per object at the table's level, the unattributed leads
+// under the empty key; see loggedByObject) and orders the rows.
+func finishTable(ctx context.Context, tx *sql.Tx, t table, logged map[objectKey]int64, accounts map[string]AdAccount) ([]ObjectRow, error) {
+	if !t.covered {
+		iq, ia := insightsRows(t.s)
+		return referenceRows(ctx, tx, t.s, iq, ia)
 	}
+	rest := make(map[objectKey]int64, len(logged))
+	for k, n := range logged {
+		rest[k] = n
+	}
+	rows := t.rows
 	for i := range rows {
 		k := objectKey{rows[i].AccountID, rows[i].CampaignID, rows[i].AdSetID}
-		rows[i].LoggedLeads = logged[k]
-		delete(logged, k)
+		rows[i].LoggedLeads = rest[k]
+		delete(rest, k)
 	}
 	// What is left are objects with logged leads but no delivery in the period, and the
 	// unattributed leads.
-	if len(logged) > 0 {
-		more, err := loggedOnlyRows(ctx, tx, s, logged, accounts)
+	if len(rest) > 0 {
+		more, err := loggedOnlyRows(ctx, tx, t.s, rest, accounts)
 		if err != nil {
 			return nil, err
 		}
@@ -50,9 +68,15 @@ func tableRows(ctx context.Context, tx *sql.Tx, s factScope, status ClientStatus
 	return rows, nil
 }
 
-// fastRows reads insightsByObject into rows.
+// fastRows reads insightsByObject (insightsByObjectDaily while the running totals it needs are
+// stale) into rows.
 func fastRows(ctx context.Context, tx *sql.Tx, s factScope, accounts map[string]AdAccount) ([]ObjectRow, error) {
 	q, args := insightsByObject(s)
+	if stale, err := cumStale(ctx, tx, s); err != nil {
+		return nil, err
+	} else if stale {
+		q, args = insightsByObjectDaily(s)
+	}
 	rs, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: dashboard rows: %w", err)
@@ -144,32 +168,6 @@ func covers(rows []ObjectRow, want Totals) bool {
 		}
 	}
 	return true
-}
-
-// loggedByObject counts a view's logged leads per object at its level (the empty key holds the
-// unattributed ones).
-func loggedByObject(ctx context.Context, tx *sql.Tx, s factScope) (map[objectKey]int64, error) {
-	s.byDate = false
-	lq, la := loggedFact(s)
-	rs, err := tx.QueryContext(ctx, `SELECT account_id, campaign_id, adset_id, SUM(logged) FROM (`+lq+`) l
-		GROUP BY account_id, campaign_id, adset_id`, la...)
-	if err != nil {
-		return nil, fmt.Errorf("store: dashboard logged rows: %w", err)
-	}
-	defer rs.Close()
-	out := map[objectKey]int64{}
-	for rs.Next() {
-		var k objectKey
-		var n int64
-		if err := rs.Scan(&k.account, &k.campaign, &k.adset, &n); err != nil {
-			return nil, fmt.Errorf("store: dashboard logged rows: %w", err)
-		}
-		out[k] += n
-	}
-	if err := rs.Err(); err != nil {
-		return nil, fmt.Errorf("store: dashboard logged rows: %w", err)
-	}
-	return out, nil
 }
 
 // loggedOnlyRows builds the rows of objects that have logged leads but no delivery, naming them
