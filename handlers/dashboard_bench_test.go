@@ -22,7 +22,7 @@ import (
 
 // benchWorldVersion names the cached benchmark database: change it when synth.BenchSpec or the
 // way it is loaded changes.
-const benchWorldVersion = "dashboard-v1"
+const benchWorldVersion = "dashboard-v2"
 
 // benchUntil is the last day of the benchmark world; benchNow is the server's clock, the next
 // afternoon in New York, so the default view (the last 28 complete days) is full of data.
