@@ -35,9 +35,10 @@ func echo(batches []store.EventBatch) []store.BatchResult {
 
 func TestBatcherGroupsConcurrentSubmitters(t *testing.T) {
 	release := make(chan struct{})
-	var calls, maxGroup atomic.Int64
+	var calls, maxGroup, firstGroup atomic.Int64
 	st := &fakeStore{insert: func(_ context.Context, b []store.EventBatch) ([]store.BatchResult, error) {
 		if calls.Add(1) == 1 {
+			firstGroup.Store(int64(len(b)))
 			<-release // hold the first commit so the others queue behind it
 		}
 		if n := int64(len(b)); n > maxGroup.Load() {
@@ -55,7 +56,7 @@ func TestBatcherGroupsConcurrentSubmitters(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			res, err := b.Submit(ctx, store.EventBatch{PSID: fmt.Sprint(i), Events: make([]store.NewEvent, 1)})
 			if err != nil {
@@ -67,9 +68,10 @@ func TestBatcherGroupsConcurrentSubmitters(t *testing.T) {
 			}
 		}()
 	}
-	// Wait until every submitter is queued (or in the held commit), then let the writer go.
+	// Wait until every submitter is queued or in the held commit (which may have taken more
+	// than one, when several arrived before the writer started), then let the writer go.
 	deadline := time.Now().Add(10 * time.Second)
-	for len(b.in) < n-1 && time.Now().Before(deadline) {
+	for int64(len(b.in))+firstGroup.Load() < n && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
 	close(release)
