@@ -54,6 +54,10 @@ func cmdBackup(ctx context.Context, e env) error {
 	if errors.Is(err, iofs.ErrExist) {
 		return fmt.Errorf("backup: %s already exists; choose another file, or pass --force to replace it", rec.Path)
 	}
+	if err != nil && rec.Status == store.BackupSucceeded {
+		// The copy is in place and checked; only its record (what /admin lists) is missing.
+		return fmt.Errorf("backed up to %s (copy checked), but could not record it in the database, so /admin and doctor will not list it: %w", rec.Path, err)
+	}
 	if err != nil {
 		return fmt.Errorf("backup failed (nothing was written to %s): %w", rec.Path, err)
 	}

@@ -10,11 +10,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"runtime"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // also registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // ErrNotFound is returned when the asked-for row does not exist.
@@ -32,6 +34,9 @@ type Options struct {
 	// NoMigrate opens without applying migrations (used by restore checks and tooling); the
 	// schema version is still checked against the binary's.
 	NoMigrate bool
+	// BusyTimeout is SQLite's busy_timeout, how long one attempt waits for another process's
+	// lock; 0 means 10s. (Tests shorten it.)
+	BusyTimeout time.Duration
 }
 
 // DB is the Leadlens database.
@@ -45,9 +50,12 @@ type DB struct {
 // dsn builds a modernc DSN. busy_timeout covers other processes (a backup, the CLI next to a
 // running server); _txlock=immediate takes the write lock at BEGIN so a read-then-write
 // transaction never fails to upgrade.
-func dsn(path string, readOnly bool) string {
+func dsn(path string, readOnly bool, busy time.Duration) string {
+	if busy <= 0 {
+		busy = 10 * time.Second
+	}
 	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(FULL)")
 	if readOnly {
@@ -70,7 +78,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("store: no database path given")
 	}
-	w, err := sql.Open("sqlite", dsn(path, false))
+	w, err := sql.Open("sqlite", dsn(path, false, opts.BusyTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -86,7 +94,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if n <= 0 {
 		n = max(4, runtime.GOMAXPROCS(0))
 	}
-	r, err := sql.Open("sqlite", dsn(path, true))
+	r, err := sql.Open("sqlite", dsn(path, true, opts.BusyTimeout))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: open %s for reading: %w", path, err)
@@ -132,9 +140,41 @@ func (db *DB) Ping(ctx context.Context) error {
 // Now is the store's clock, exposed so callers stamp times the same way.
 func (db *DB) Now() time.Time { return db.now() }
 
+// beginWaitLimit bounds how long BEGIN keeps retrying while another process holds the write
+// lock: several busy_timeout rounds.
+const beginWaitLimit = 60 * time.Second
+
+// beginWrite starts a write transaction. SQLite's busy handler polls, and a busy server (the
+// event batcher committing back to back, a collection's window commit) can take the lock
+// between every poll until busy_timeout runs out: a command beside it — `backup` recording
+// itself, `collect`, `users add` — would then fail at BEGIN although nothing was wrong. Nothing
+// has happened yet when BEGIN is refused, so it is safe to try again, bounded by
+// beginWaitLimit and ctx.
+func (db *DB) beginWrite(ctx context.Context) (*sql.Tx, error) {
+	deadline := time.Now().Add(beginWaitLimit)
+	for attempt := 0; ; attempt++ {
+		tx, err := db.w.BeginTx(ctx, nil)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return tx, err
+		}
+		wait := time.Duration(20+rand.IntN(80)) * time.Millisecond
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// isBusy reports SQLITE_BUSY (any extended code): another connection holds the lock.
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
 // writeTx runs fn in one write transaction, committing when fn returns nil.
 func (db *DB) writeTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := db.w.BeginTx(ctx, nil)
+	tx, err := db.beginWrite(ctx)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}

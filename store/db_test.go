@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"io/fs"
 	"path/filepath"
@@ -103,5 +104,60 @@ func TestPragmas(t *testing.T) {
 	}
 	if _, err := db.r.ExecContext(ctx, "CREATE TABLE x (y)"); err == nil {
 		t.Errorf("read pool accepted a write; want query_only")
+	}
+}
+
+// TestWriteWaitsOutABusyNeighbour holds the write lock from another connection (as a second
+// process would) for several busy timeouts: a write must wait and then succeed, not fail at
+// BEGIN, and give up only when its context ends.
+func TestWriteWaitsOutABusyNeighbour(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ll.db")
+	db, err := Open(ctx, path, Options{BusyTimeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	other, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	other.SetMaxOpenConns(1)
+	hold := func() *sql.Conn {
+		c, err := other.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+
+	c := hold()
+	go func() {
+		time.Sleep(600 * time.Millisecond) // six busy timeouts
+		_, _ = c.ExecContext(ctx, "ROLLBACK")
+		c.Close()
+	}()
+	if err := db.SetSetting(ctx, "busy-test", []byte("1")); err != nil {
+		t.Fatalf("a write while another connection held the lock for six busy timeouts: %v, want it to wait", err)
+	}
+
+	c = hold()
+	defer func() {
+		_, _ = c.ExecContext(ctx, "ROLLBACK")
+		c.Close()
+	}()
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err = db.SetSetting(short, "busy-test", []byte("2"))
+	if err == nil || (!isBusy(err) && !errors.Is(err, context.DeadlineExceeded)) {
+		t.Fatalf("a write whose context ends while the lock is held: got %v, want SQLITE_BUSY or the deadline", err)
+	}
+	if waited := time.Since(start); waited > 5*time.Second {
+		t.Fatalf("a write whose context ends after 300ms gave up after %s, want it to stop with its context", waited)
 	}
 }
