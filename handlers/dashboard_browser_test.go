@@ -85,7 +85,11 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 
 	b.Do("showing campaigns", chromedp.Click(chromedp.CSS(`[data-testid="level-campaign"]`)))
-	b.WaitFor("the campaign table", `location.search.includes('level=campaign') && document.querySelector('[data-testid="drill"]') !== null`, 15*time.Second)
+	// Wait for htmx to finish swapping and settling as well: a click on a link that is being
+	// replaced lands on a detached node and goes nowhere.
+	b.WaitFor("the campaign table", `location.search.includes('level=campaign') && document.querySelector('[data-testid="drill"]') !== null && `+
+		`document.querySelector('#table-caption').textContent.startsWith('Campaigns') && `+
+		`document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added') === null && `+chartsDrawn, 15*time.Second)
 	campaign := browsertest.Eval[string](b, `document.querySelector('[data-testid="drill"]').textContent.trim()`)
 	b.Do("drilling into a campaign", chromedp.Click(chromedp.CSS(`[data-testid="drill"]`)))
 	b.WaitFor("the campaign page", `location.pathname.includes('/clients/demo/campaigns/') && `+
