@@ -18,6 +18,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/leadlens/leadlens/internal/cronjob"
 	"github.com/leadlens/leadlens/store"
 )
 
@@ -138,9 +139,9 @@ func (s *Scheduler) Start() error {
 	if s.cfg.Schedule == "" {
 		return nil
 	}
-	lg := cronLogger{s.cfg.Log}
-	c := cron.New(cron.WithLogger(lg), cron.WithChain(cron.Recover(lg), cron.SkipIfStillRunning(lg)))
-	if _, err := c.AddFunc(s.cfg.Schedule, s.scheduled); err != nil {
+	c, err := cronjob.New(s.cfg.Schedule, cronjob.Logging{Log: s.cfg.Log, Prefix: "backup cron: ",
+		Skip: "backup: scheduled backup skipped: the previous one is still running", SkipLevel: slog.LevelWarn}, s.scheduled)
+	if err != nil {
 		return ValidateSchedule(s.cfg.Schedule)
 	}
 	s.mu.Lock()
@@ -185,36 +186,8 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 	c := s.cron
 	s.cron = nil
 	s.mu.Unlock()
-	s.cancel()
-	done := make(chan struct{})
-	go func() {
-		if c != nil {
-			<-c.Stop().Done()
-		}
-		s.runs.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("backup: the backup in progress did not stop in time: %w", ctx.Err())
+	if err := cronjob.Stop(ctx, c, s.cancel, &s.runs); err != nil {
+		return fmt.Errorf("backup: the backup in progress did not stop in time: %w", err)
 	}
-}
-
-// cronLogger sends robfig/cron's messages to slog.
-type cronLogger struct{ log *slog.Logger }
-
-// Info implements cron.Logger; only skips are worth more than debug.
-func (l cronLogger) Info(msg string, kv ...any) {
-	if msg == "skip" {
-		l.log.Warn("backup: scheduled backup skipped: the previous one is still running", kv...)
-		return
-	}
-	l.log.Debug("backup cron: "+msg, kv...)
-}
-
-// Error implements cron.Logger.
-func (l cronLogger) Error(err error, msg string, kv ...any) {
-	l.log.Error("backup cron: "+msg, append(kv, "err", err)...)
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/leadlens/leadlens/internal/cronjob"
 	"github.com/leadlens/leadlens/store"
 )
 
@@ -42,9 +43,9 @@ func (s *Service) Start(ctx context.Context) error {
 	if s.cfg.Schedule == "" {
 		return nil
 	}
-	lg := cronLogger{s.log}
-	c := cron.New(cron.WithLogger(lg), cron.WithChain(cron.Recover(lg), cron.SkipIfStillRunning(lg)))
-	if _, err := c.AddFunc(s.cfg.Schedule, s.scheduled); err != nil {
+	c, err := cronjob.New(s.cfg.Schedule, cronjob.Logging{Log: s.log, Prefix: "cron: ",
+		Skip: "collector: scheduled run skipped: the previous one is still running", SkipLevel: slog.LevelInfo}, s.scheduled)
+	if err != nil {
 		return ValidateSchedule(s.cfg.Schedule)
 	}
 	s.mu.Lock()
@@ -78,36 +79,8 @@ func (s *Service) Stop(ctx context.Context) error {
 	c := s.cron
 	s.cron = nil
 	s.mu.Unlock()
-	s.cancel()
-	done := make(chan struct{})
-	go func() {
-		if c != nil {
-			<-c.Stop().Done()
-		}
-		s.passes.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("collector: the run in progress did not stop in time: %w", ctx.Err())
+	if err := cronjob.Stop(ctx, c, s.cancel, &s.passes); err != nil {
+		return fmt.Errorf("collector: the run in progress did not stop in time: %w", err)
 	}
-}
-
-// cronLogger sends robfig/cron's messages (skips, recovered panics) to slog.
-type cronLogger struct{ log *slog.Logger }
-
-// Info implements cron.Logger; cron's routine chatter (wake, run, schedule) goes to debug.
-func (l cronLogger) Info(msg string, kv ...any) {
-	if msg == "skip" {
-		l.log.Info("collector: scheduled run skipped: the previous one is still running", kv...)
-		return
-	}
-	l.log.Debug("cron: "+msg, kv...)
-}
-
-// Error implements cron.Logger.
-func (l cronLogger) Error(err error, msg string, kv ...any) {
-	l.log.Error("cron: "+msg, append(kv, "err", err)...)
+	return nil
 }
