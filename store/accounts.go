@@ -10,7 +10,7 @@ import (
 
 const accountCols = `id, client_id, name, currency, timezone_name, token_enc IS NOT NULL, last_success_at, last_error, last_error_at, created_at`
 
-func scanAccount(row interface{ Scan(...any) error }) (AdAccount, error) {
+func scanAccount(row rowScanner) (AdAccount, error) {
 	var a AdAccount
 	var success, errAt sql.NullString
 	var created string
@@ -69,30 +69,11 @@ func clientExists(ctx context.Context, tx *sql.Tx, id int64) error {
 
 // AdAccounts lists a client's ad accounts (clientID 0: every account of every active client).
 func (db *DB) AdAccounts(ctx context.Context, clientID int64) ([]AdAccount, error) {
-	var rows *sql.Rows
-	var err error
 	if clientID == 0 {
-		rows, err = db.r.QueryContext(ctx, `SELECT `+accountCols+` FROM ad_accounts
+		return queryAll(ctx, db.r, "store: ad accounts", scanAccount, `SELECT `+accountCols+` FROM ad_accounts
 			WHERE client_id IN (SELECT id FROM clients WHERE archived_at IS NULL) ORDER BY client_id, id`)
-	} else {
-		rows, err = db.r.QueryContext(ctx, `SELECT `+accountCols+` FROM ad_accounts WHERE client_id = ? ORDER BY id`, clientID)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("store: ad accounts: %w", err)
-	}
-	defer rows.Close()
-	var out []AdAccount
-	for rows.Next() {
-		a, err := scanAccount(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: ad accounts: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: ad accounts: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, db.r, "store: ad accounts", scanAccount, `SELECT `+accountCols+` FROM ad_accounts WHERE client_id = ? ORDER BY id`, clientID)
 }
 
 // AdAccount returns one ad account (id with or without "act_").

@@ -102,21 +102,5 @@ func (db *DB) CountPages(ctx context.Context) (map[int64]int, error) {
 // AllAdAccounts lists every ad account, archived clients' included, by client and id (the
 // admin console's client list; AdAccounts(0) leaves archived clients out, as collection does).
 func (db *DB) AllAdAccounts(ctx context.Context) ([]AdAccount, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+accountCols+` FROM ad_accounts ORDER BY client_id, id`)
-	if err != nil {
-		return nil, fmt.Errorf("store: ad accounts: %w", err)
-	}
-	defer rows.Close()
-	var out []AdAccount
-	for rows.Next() {
-		a, err := scanAccount(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: ad accounts: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: ad accounts: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, db.r, "store: ad accounts", scanAccount, `SELECT `+accountCols+` FROM ad_accounts ORDER BY client_id, id`)
 }

@@ -36,7 +36,7 @@ func (k APIKey) Revoked() bool { return !k.RevokedAt.IsZero() }
 
 const apiKeyCols = `id, client_id, name, prefix, created_by, created_at, last_used_at, revoked_at`
 
-func scanAPIKey(row interface{ Scan(...any) error }) (APIKey, error) {
+func scanAPIKey(row rowScanner) (APIKey, error) {
 	var k APIKey
 	var created string
 	var used, revoked sql.NullString
@@ -117,23 +117,7 @@ func (db *DB) AuthenticateAPIKey(ctx context.Context, token string) (APIKey, err
 
 // APIKeys lists a client's keys, newest first, revoked ones included.
 func (db *DB) APIKeys(ctx context.Context, clientID int64) ([]APIKey, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE client_id = ? ORDER BY id DESC`, clientID)
-	if err != nil {
-		return nil, fmt.Errorf("store: API keys: %w", err)
-	}
-	defer rows.Close()
-	var out []APIKey
-	for rows.Next() {
-		k, err := scanAPIKey(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: API keys: %w", err)
-		}
-		out = append(out, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: API keys: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, db.r, "store: API keys", scanAPIKey, `SELECT `+apiKeyCols+` FROM api_keys WHERE client_id = ? ORDER BY id DESC`, clientID)
 }
 
 // RevokeAPIKey revokes one of a client's keys at once; ErrNotFound when the client has no such

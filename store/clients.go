@@ -98,7 +98,7 @@ func (u *ClientUpdate) validate() error {
 
 const clientCols = `id, slug, name, timezone, lead_action_type, brand_name, logo IS NOT NULL, archived_at, created_at, updated_at`
 
-func scanClient(row interface{ Scan(...any) error }) (Client, error) {
+func scanClient(row rowScanner) (Client, error) {
 	var c Client
 	var archived sql.NullString
 	var created, updated string
@@ -347,23 +347,7 @@ func (db *DB) Clients(ctx context.Context, includeArchived bool) ([]Client, erro
 	if !includeArchived {
 		q += ` WHERE archived_at IS NULL`
 	}
-	rows, err := db.r.QueryContext(ctx, q+` ORDER BY name, id`)
-	if err != nil {
-		return nil, fmt.Errorf("store: clients: %w", err)
-	}
-	defer rows.Close()
-	var out []Client
-	for rows.Next() {
-		c, err := scanClient(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: clients: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: clients: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, db.r, "store: clients", scanClient, q+` ORDER BY name, id`)
 }
 
 func mustAffect(res sql.Result) error {

@@ -419,7 +419,7 @@ const leadEventCols = `e.id, e.client_id, e.page_id, e.psid, e.event_name, e.val
 	e.event_day, e.received_at, coalesce(e.idem_key, ''), e.ad_id, e.attribution, coalesce(e.referral_id, 0), e.request_meta,
 	coalesce(o.status, '')`
 
-func scanLeadEvent(row interface{ Scan(...any) error }) (LeadEvent, error) {
+func scanLeadEvent(row rowScanner) (LeadEvent, error) {
 	var e LeadEvent
 	var at, received string
 	if err := row.Scan(&e.ID, &e.ClientID, &e.PageID, &e.PSID, &e.Name, &e.Value, &e.Currency, &e.Params, &at,
@@ -446,23 +446,7 @@ func (db *DB) LeadEvent(ctx context.Context, clientID, id int64) (LeadEvent, err
 
 // LeadEvents returns a client's most recently received events, newest first, at most limit.
 func (db *DB) LeadEvents(ctx context.Context, clientID int64, limit int) ([]LeadEvent, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+leadEventCols+`
+	return queryAll(ctx, db.r, "store: lead events", scanLeadEvent, `SELECT `+leadEventCols+`
 		FROM lead_events e LEFT JOIN outbox o ON o.event_id = e.id WHERE e.client_id = ?
 		ORDER BY e.id DESC LIMIT ?`, clientID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: lead events: %w", err)
-	}
-	defer rows.Close()
-	var out []LeadEvent
-	for rows.Next() {
-		e, err := scanLeadEvent(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: lead events: %w", err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: lead events: %w", err)
-	}
-	return out, nil
 }

@@ -246,7 +246,7 @@ type RunFilter struct {
 const runCols = `id, trigger, started_by, scope_client_id, scope_account_id, since, until, status, api_version,
 	graph_calls, rows_written, throttle_wait_ms, error, started_at, finished_at`
 
-func scanRun(row interface{ Scan(...any) error }) (Run, error) {
+func scanRun(row rowScanner) (Run, error) {
 	var r Run
 	var client sql.NullInt64
 	var accounts, started string
@@ -291,23 +291,7 @@ func (db *DB) Runs(ctx context.Context, f RunFilter) ([]Run, error) {
 	}
 	q += ` ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?`
 	args = append(args, limit, max(f.Offset, 0))
-	rows, err := db.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: runs: %w", err)
-	}
-	defer rows.Close()
-	var out []Run
-	for rows.Next() {
-		r, err := scanRun(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: runs: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: runs: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, db.r, "store: runs", scanRun, q, args...)
 }
 
 // RunByID returns one run with its accounts (in account id order), or ErrNotFound.

@@ -128,7 +128,7 @@ func (n *NewShareLink) validate(now time.Time) error {
 const shareLinkCols = `id, client_id, label, prefix, password_hash, expires_at, range_mode, range_since, range_until,
 	allow_embed, view_count, last_viewed_at, created_by, created_at, revoked_at`
 
-func scanShareLink(row interface{ Scan(...any) error }) (ShareLink, error) {
+func scanShareLink(row rowScanner) (ShareLink, error) {
 	var l ShareLink
 	var created string
 	var expires, viewed, revoked sql.NullString
@@ -222,23 +222,7 @@ func (s scanFirst) Scan(dest ...any) error { return s.row.Scan(append([]any{s.fi
 
 // ShareLinks lists a client's links, newest first, revoked and expired ones included.
 func (db *DB) ShareLinks(ctx context.Context, clientID int64) ([]ShareLink, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+shareLinkCols+` FROM share_links WHERE client_id = ? ORDER BY id DESC`, clientID)
-	if err != nil {
-		return nil, fmt.Errorf("store: share links: %w", err)
-	}
-	defer rows.Close()
-	var out []ShareLink
-	for rows.Next() {
-		l, err := scanShareLink(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: share links: %w", err)
-		}
-		out = append(out, l)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: share links: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, db.r, "store: share links", scanShareLink, `SELECT `+shareLinkCols+` FROM share_links WHERE client_id = ? ORDER BY id DESC`, clientID)
 }
 
 // RevokeShareLink revokes one of a client's links at once; ErrNotFound when the client has no

@@ -66,7 +66,7 @@ func ValidateRole(role string, clientID int64) error {
 
 const userCols = `u.id, u.email, u.password_hash, u.role, coalesce(u.client_id, 0), coalesce(c.slug, ''), u.created_at, u.last_login_at`
 
-func scanUser(row interface{ Scan(...any) error }) (User, error) {
+func scanUser(row rowScanner) (User, error) {
 	var u User
 	var created string
 	var last sql.NullString
@@ -144,23 +144,7 @@ func (db *DB) oneUser(ctx context.Context, q string, arg any) (User, error) {
 
 // Users lists every user by email.
 func (db *DB) Users(ctx context.Context) ([]User, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+userCols+` FROM users u LEFT JOIN clients c ON c.id = u.client_id ORDER BY u.email`)
-	if err != nil {
-		return nil, fmt.Errorf("store: users: %w", err)
-	}
-	defer rows.Close()
-	var out []User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: users: %w", err)
-		}
-		out = append(out, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: users: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, db.r, "store: users", scanUser, `SELECT `+userCols+` FROM users u LEFT JOIN clients c ON c.id = u.client_id ORDER BY u.email`)
 }
 
 // CountUsers counts users (serve explains how to create the first admin when there is none).
